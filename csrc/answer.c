@@ -1,0 +1,397 @@
+/* Results from raw replies: every bound was checked by dns_parse.c; this file only turns
+ * the decoded values into Python objects, without running any Python code per field. */
+#include "answer.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "dns_parse.h"
+#include "results.h"
+
+int answer_type_supported(long t)
+{
+    switch (t) {
+    case DNS_T_A: case DNS_T_NS: case DNS_T_CNAME: case DNS_T_SOA: case DNS_T_PTR: case DNS_T_MX:
+    case DNS_T_TXT: case DNS_T_AAAA: case DNS_T_SRV: case DNS_T_NAPTR: case DNS_T_DS: case DNS_T_SSHFP:
+    case DNS_T_DNSKEY: case DNS_T_TLSA: case DNS_T_SVCB: case DNS_T_HTTPS: case DNS_T_ANY:
+    case DNS_T_URI: case DNS_T_CAA:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Text known to be ASCII (decoded names, addresses) as str, without a decoder. */
+static PyObject *ascii_str(const char *s, size_t n)
+{
+    PyObject *u = PyUnicode_New((Py_ssize_t)n, 127);
+    if (u != NULL)
+        memcpy(PyUnicode_1BYTE_DATA(u), s, n);
+    return u;
+}
+
+static int all_ascii(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] & 0x80)
+            return 0;
+    return 1;
+}
+
+/* pycares' maybe_str: str when the octets are ASCII, else bytes. */
+static PyObject *maybe_str(dns_bytes b)
+{
+    if (all_ascii(b.p, b.n))
+        return ascii_str((const char *)b.p, b.n);
+    return PyBytes_FromStringAndSize((const char *)b.p, (Py_ssize_t)b.n);
+}
+
+static PyObject *raw_bytes(dns_bytes b)
+{
+    return PyBytes_FromStringAndSize((const char *)b.p, (Py_ssize_t)b.n);
+}
+
+static PyObject *u(unsigned long v)
+{
+    return PyLong_FromUnsignedLong(v);
+}
+
+static PyObject *address_str(int family, const uint8_t *addr)
+{
+    char text[INET6_ADDRSTRLEN];
+    if (inet_ntop(family, addr, text, sizeof(text)) == NULL)
+        return PyErr_SetFromErrno(PyExc_OSError);
+    return ascii_str(text, strlen(text));
+}
+
+/* TXT: the character-strings of one record joined; str if ASCII. */
+static PyObject *txt_text(dns_bytes region)
+{
+    dns_bytes chunk, it = region;
+    size_t total = 0;
+    int ascii = 1;
+    while (dns_txt_next(&it, &chunk) == 1) {
+        total += chunk.n;
+        ascii = ascii && all_ascii(chunk.p, chunk.n);
+    }
+    PyObject *out = ascii ? PyUnicode_New((Py_ssize_t)total, 127) : PyBytes_FromStringAndSize(NULL, (Py_ssize_t)total);
+    if (out == NULL)
+        return NULL;
+    char *dst = ascii ? (char *)PyUnicode_1BYTE_DATA(out) : PyBytes_AS_STRING(out);
+    it = region;
+    while (dns_txt_next(&it, &chunk) == 1) {
+        memcpy(dst, chunk.p, chunk.n);
+        dst += chunk.n;
+    }
+    return out;
+}
+
+static PyObject *svcb_params(dns_bytes region, unsigned count)
+{
+    PyObject *list = PyList_New((Py_ssize_t)count);
+    uint16_t key;
+    dns_bytes value;
+    for (Py_ssize_t i = 0; list != NULL && dns_svcb_next(&region, &key, &value) == 1 && i < (Py_ssize_t)count; i++) {
+        PyObject *item = Py_BuildValue("(Hy#)", key, (const char *)value.p, (Py_ssize_t)value.n);
+        if (item == NULL) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, i, item);
+    }
+    return list;
+}
+
+#define NEW(kind)                                  \
+    do {                                           \
+        res = result_alloc(st, kind);              \
+        if (res == NULL)                           \
+            return NULL;                           \
+    } while (0)
+#define SET(i, expr)                               \
+    do {                                           \
+        if (result_set(res, (i), (expr)) < 0)      \
+            goto fail;                             \
+    } while (0)
+
+/* The typed result for one record; Py_None (new ref) for a type with no result class. */
+static PyObject *typed_result(module_state *st, const dns_rr *rr, const dns_rdata *d)
+{
+    PyObject *res = NULL;
+#define ttl u(rr->ttl)
+
+    switch (rr->type) {
+    case DNS_T_A:
+    case DNS_T_AAAA:
+        NEW(rr->type == DNS_T_A ? RT_A : RT_AAAA);
+        SET(0, address_str(rr->type == DNS_T_A ? AF_INET : AF_INET6, d->addr));
+        SET(1, ttl);
+        break;
+    case DNS_T_CNAME:
+        NEW(RT_CNAME);
+        SET(0, ascii_str(d->name1, d->name1_len));
+        SET(1, ttl);
+        break;
+    case DNS_T_NS:
+        NEW(RT_NS);
+        SET(0, ascii_str(d->name1, d->name1_len));
+        SET(1, ttl);
+        break;
+    case DNS_T_PTR:
+        NEW(RT_PTR);
+        SET(0, ascii_str(d->name1, d->name1_len));
+        SET(1, ttl);
+        SET(2, PyList_New(0));
+        break;
+    case DNS_T_MX:
+        NEW(RT_MX);
+        SET(0, ascii_str(d->name1, d->name1_len));
+        SET(1, u(d->u16[0]));
+        SET(2, ttl);
+        break;
+    case DNS_T_SRV:
+        NEW(RT_SRV);
+        SET(0, ascii_str(d->name1, d->name1_len));
+        SET(1, u(d->u16[2]));
+        SET(2, u(d->u16[0]));
+        SET(3, u(d->u16[1]));
+        SET(4, ttl);
+        break;
+    case DNS_T_SOA:
+        NEW(RT_SOA);
+        SET(0, ascii_str(d->name1, d->name1_len));
+        SET(1, ascii_str(d->name2, d->name2_len));
+        for (int i = 0; i < 5; i++)
+            SET(2 + i, u(d->u32[i]));
+        SET(7, ttl);
+        break;
+    case DNS_T_TXT:
+        NEW(RT_TXT);
+        SET(0, txt_text(d->rest));
+        SET(1, ttl);
+        break;
+    case DNS_T_NAPTR:
+        NEW(RT_NAPTR);
+        SET(0, u(d->u16[0]));
+        SET(1, u(d->u16[1]));
+        SET(2, maybe_str(d->str[0]));
+        SET(3, maybe_str(d->str[1]));
+        SET(4, maybe_str(d->str[2]));
+        SET(5, ascii_str(d->name1, d->name1_len));
+        SET(6, ttl);
+        break;
+    case DNS_T_CAA:
+        NEW(RT_CAA);
+        SET(0, u(d->u8[0]));
+        SET(1, maybe_str(d->str[0]));
+        SET(2, maybe_str(d->str[1]));
+        SET(3, ttl);
+        break;
+    case DNS_T_URI:
+        NEW(RT_URI);
+        SET(0, u(d->u16[0]));
+        SET(1, u(d->u16[1]));
+        SET(2, maybe_str(d->rest));
+        SET(3, ttl);
+        break;
+    case DNS_T_TLSA:
+        NEW(RT_TLSA);
+        SET(0, u(d->u8[0]));
+        SET(1, u(d->u8[1]));
+        SET(2, u(d->u8[2]));
+        SET(3, raw_bytes(d->rest));
+        SET(4, ttl);
+        break;
+    case DNS_T_SVCB:
+    case DNS_T_HTTPS:
+        NEW(rr->type == DNS_T_SVCB ? RT_SVCB : RT_HTTPS);
+        SET(0, u(d->u16[0]));
+        /* "." (the root) means "the owner name" for SVCB targets: keep the dot visible. */
+        SET(1, d->name1_len ? ascii_str(d->name1, d->name1_len) : ascii_str(".", 1));
+        SET(2, svcb_params(d->rest, d->count));
+        SET(3, ttl);
+        break;
+    case DNS_T_DS:
+        NEW(RT_DS);
+        SET(0, u(d->u16[0]));
+        SET(1, u(d->u8[0]));
+        SET(2, u(d->u8[1]));
+        SET(3, raw_bytes(d->rest));
+        SET(4, ttl);
+        break;
+    case DNS_T_DNSKEY:
+        NEW(RT_DNSKEY);
+        SET(0, u(d->u16[0]));
+        SET(1, u(d->u8[0]));
+        SET(2, u(d->u8[1]));
+        SET(3, raw_bytes(d->rest));
+        SET(4, ttl);
+        break;
+    case DNS_T_SSHFP:
+        NEW(RT_SSHFP);
+        SET(0, u(d->u8[0]));
+        SET(1, u(d->u8[1]));
+        SET(2, raw_bytes(d->rest));
+        SET(3, ttl);
+        break;
+    default:
+        Py_RETURN_NONE;
+    }
+    return res;
+fail:
+    Py_XDECREF(res);
+    return NULL;
+#undef ttl
+}
+
+/* Appends a PTR record to the single PTR result, as c-ares does: name is the last target,
+ * aliases lists every target, ttl is the lowest. Consumes item, even on failure. */
+static int ptr_merge(PyObject **acc, PyObject *item)
+{
+    ResultObject *a, *it = (ResultObject *)item;
+    if (*acc == NULL) {
+        *acc = item;
+        return PyList_Append(it->f[2], it->f[0]);
+    }
+    a = (ResultObject *)*acc;
+    if (PyList_Append(a->f[2], it->f[0]) < 0) {
+        Py_DECREF(item);
+        return -1;
+    }
+    Py_INCREF(it->f[0]);
+    Py_SETREF(a->f[0], it->f[0]);
+    if (PyObject_RichCompareBool(it->f[1], a->f[1], Py_LT) == 1) {
+        Py_INCREF(it->f[1]);
+        Py_SETREF(a->f[1], it->f[1]);
+    }
+    Py_DECREF(item);
+    return 0;
+}
+
+PyObject *answer_build(module_state *st, int qtype, const uint8_t *msg, size_t len, int *status)
+{
+    dns_reader r;
+    dns_rr rr;
+    dns_rdata d;
+    int rc, single = qtype == DNS_T_CNAME || qtype == DNS_T_SOA || qtype == DNS_T_PTR;
+    PyObject *out = NULL, *item;
+
+    if (dns_reader_init(&r, msg, len) < 0) {
+        *status = ARES_EBADRESP;
+        return NULL;
+    }
+    if (!single && (out = PyList_New(0)) == NULL)
+        return NULL;
+    while ((rc = dns_reader_next(&r, &rr)) == 1) {
+        if (rr.section != DNS_SECTION_ANSWER)
+            break;
+        if (qtype != DNS_T_ANY && rr.type != qtype)
+            continue;
+        if (dns_rdata_decode(msg, len, &rr, &d) < 0) {
+            rc = DNS_EBADRESP;
+            break;
+        }
+        if ((item = typed_result(st, &rr, &d)) == NULL)
+            goto error;
+        if (item == Py_None) {
+            Py_DECREF(item);
+            continue;
+        }
+        if (qtype == DNS_T_PTR) {
+            if (ptr_merge(&out, item) < 0)
+                goto error;
+        } else if (single) {
+            out = item;
+            break;
+        } else {
+            int err = PyList_Append(out, item);
+            Py_DECREF(item);
+            if (err < 0)
+                goto error;
+        }
+    }
+    if (rc < 0) {
+        *status = ARES_EBADRESP;
+        Py_CLEAR(out);
+    } else if (out == NULL || (!single && PyList_GET_SIZE(out) == 0)) {
+        *status = ARES_ENODATA;
+        Py_CLEAR(out);
+    }
+    return out;
+error:
+    Py_XDECREF(out);
+    return NULL;
+}
+
+static PyObject *dns_record(module_state *st, const uint8_t *msg, size_t len, const dns_rr *rr, dns_rdata *d, int *status)
+{
+    PyObject *data, *res;
+    if (dns_rdata_decode(msg, len, rr, d) < 0) {
+        *status = ARES_EBADRESP;
+        return NULL;
+    }
+    if (rr->type == DNS_T_OPT || (data = typed_result(st, rr, d)) == Py_None) {
+        if (rr->type != DNS_T_OPT)
+            Py_DECREF(data);
+        dns_bytes raw = {msg + rr->rdata, rr->rdlen};
+        data = raw_bytes(raw);
+    }
+    if (data == NULL)
+        return NULL;
+    res = result_alloc(st, RT_DNS_RECORD);
+    if (res == NULL) {
+        Py_DECREF(data);
+        return NULL;
+    }
+    if (result_set(res, 0, ascii_str(rr->name, rr->name_len)) < 0 || result_set(res, 1, u(rr->type)) < 0 ||
+        result_set(res, 2, u(rr->rclass)) < 0 || result_set(res, 3, u(rr->ttl)) < 0) {
+        Py_DECREF(data);
+        Py_DECREF(res);
+        return NULL;
+    }
+    result_set(res, 4, data);
+    return res;
+}
+
+PyObject *answer_build_message(module_state *st, const uint8_t *msg, size_t len, int *status)
+{
+    dns_reader r;
+    dns_rr rr;
+    dns_rdata d;
+    PyObject *sections[3] = {NULL, NULL, NULL}, *res = NULL;
+    int rc;
+
+    if (dns_reader_init(&r, msg, len) < 0) {
+        *status = ARES_EBADRESP;
+        return NULL;
+    }
+    for (int i = 0; i < 3; i++)
+        if ((sections[i] = PyList_New(0)) == NULL)
+            goto done;
+    while ((rc = dns_reader_next(&r, &rr)) == 1) {
+        PyObject *rec = dns_record(st, msg, len, &rr, &d, status);
+        if (rec == NULL)
+            goto done;
+        int err = PyList_Append(sections[rr.section], rec);
+        Py_DECREF(rec);
+        if (err < 0)
+            goto done;
+    }
+    if (rc < 0) {
+        *status = ARES_EBADRESP;
+        goto done;
+    }
+    if ((res = result_alloc(st, RT_DNS_MESSAGE)) == NULL)
+        goto done;
+    for (int i = 0; i < 3; i++) {
+        result_set(res, i, sections[i]);
+        sections[i] = NULL;
+    }
+    if (result_set(res, 3, u(r.flags & 0x0F)) < 0 || result_set(res, 4, u(r.flags)) < 0)
+        Py_CLEAR(res);
+done:
+    for (int i = 0; i < 3; i++)
+        Py_XDECREF(sections[i]);
+    return res;
+}

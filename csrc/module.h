@@ -1,0 +1,54 @@
+/* Module state and accessors shared by every C file of pycares_ng._core. */
+#ifndef PYCARES_NG_MODULE_H
+#define PYCARES_NG_MODULE_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "cares.h"
+
+/* Every result class; the table in results.c has one entry per value, in this order. */
+typedef enum {
+    RT_A, RT_AAAA, RT_CNAME, RT_MX, RT_NS, RT_PTR, RT_SOA, RT_SRV, RT_TXT, RT_NAPTR, RT_CAA,
+    RT_URI, RT_TLSA, RT_HTTPS, RT_SVCB, RT_DS, RT_DNSKEY, RT_SSHFP,
+    RT_DNS_RECORD, RT_DNS_MESSAGE,
+    RT_HOST, RT_ADDRINFO, RT_ADDRINFO_NODE, RT_ADDRINFO_CNAME, RT_NAMEINFO,
+    RT_COUNT
+} result_kind;
+
+typedef struct {
+    PyObject *AresError;
+    PyTypeObject *ChannelType;
+    PyTypeObject *result_types[RT_COUNT];
+    PyObject *idna_encoder;   /* pycares_ng.utils._encode_idna, imported on first non-ASCII name */
+} module_state;
+
+extern PyModuleDef pycares_ng_module;
+
+static inline module_state *get_module_state(PyObject *module)
+{
+    return (module_state *)PyModule_GetState(module);
+}
+
+/* The module that defined `type` (or a base of it); NULL with an exception if none. */
+PyObject *module_from_type(PyTypeObject *type);
+
+/* PyModule_AddObjectRef for every supported Python (3.9 lacks it). */
+static inline int module_add_ref(PyObject *module, const char *name, PyObject *value)
+{
+    Py_INCREF(value);
+    if (PyModule_AddObject(module, name, value) < 0) {
+        Py_DECREF(value);
+        return -1;
+    }
+    return 0;
+}
+
+/* Raise AresError(errno, ares_strerror(errno)). Always returns NULL. */
+PyObject *raise_ares_error(module_state *st, int status);
+
+/* Setup hooks called from the module's exec slot; 0 on success, -1 with an exception. */
+int results_setup_types(PyObject *module, module_state *st);
+int channel_setup_types(PyObject *module, module_state *st);
+
+#endif

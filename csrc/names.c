@@ -1,0 +1,111 @@
+/* Name checks and encoding; see names.h. */
+#include "names.h"
+
+#include <string.h>
+
+const char *name_check(const char *s, size_t n)
+{
+    size_t wire = 0, label = 0, i = 0;
+
+    if (memchr(s, '\0', n) != NULL)
+        return "contains a NUL character";
+    if (n == 0 || (n == 1 && s[0] == '.'))
+        return NULL; /* the root */
+    if (n >= NAME_BUF_SIZE)
+        return "is longer than 253 octets";
+    while (i < n) {
+        char c = s[i];
+        if (c == '.') {
+            if (label == 0)
+                return "has an empty label";
+            wire += label + 1;
+            label = 0;
+            i++;
+            continue;
+        }
+        if (c == '\\') {
+            /* \DDD or \X stand for one octet */
+            if (i + 3 < n && s[i + 1] >= '0' && s[i + 1] <= '9' && s[i + 2] >= '0' && s[i + 2] <= '9' &&
+                s[i + 3] >= '0' && s[i + 3] <= '9')
+                i += 4;
+            else if (i + 1 < n)
+                i += 2;
+            else
+                return "ends with a lone backslash";
+        } else {
+            i++;
+        }
+        if (++label > 63)
+            return "has a label longer than 63 octets";
+    }
+    if (label > 0)
+        wire += label + 1;
+    /* 253 characters of text without the final dot = 255 octets on the wire with the root. */
+    if (wire > 254)
+        return "is longer than 253 octets";
+    return NULL;
+}
+
+static PyObject *idna_encode(module_state *st, PyObject *name)
+{
+    if (st->idna_encoder == NULL) {
+        PyObject *utils = PyImport_ImportModule("pycares_ng.utils");
+        if (utils == NULL)
+            return NULL;
+        st->idna_encoder = PyObject_GetAttrString(utils, "_encode_idna");
+        Py_DECREF(utils);
+        if (st->idna_encoder == NULL)
+            return NULL;
+    }
+    return PyObject_CallOneArg(st->idna_encoder, name);
+}
+
+Py_ssize_t name_encode(module_state *st, PyObject *name, char *buf, const char *what)
+{
+    const char *data;
+    Py_ssize_t n;
+    PyObject *tmp = NULL;
+
+    if (PyUnicode_Check(name)) {
+#if PY_VERSION_HEX < 0x030C0000
+        if (PyUnicode_READY(name) < 0)
+            return -1;
+#endif
+        if (!PyUnicode_IS_ASCII(name)) {
+            /* IDNA never makes a name shorter than its code points: refuse huge input first. */
+            if (PyUnicode_GET_LENGTH(name) >= NAME_BUF_SIZE) {
+                PyErr_Format(PyExc_ValueError, "%s is longer than 253 octets", what);
+                return -1;
+            }
+            tmp = idna_encode(st, name);
+            if (tmp == NULL)
+                return -1;
+            if (!PyBytes_Check(tmp)) {
+                Py_DECREF(tmp);
+                PyErr_SetString(PyExc_TypeError, "IDNA encoder must return bytes");
+                return -1;
+            }
+            data = PyBytes_AS_STRING(tmp);
+            n = PyBytes_GET_SIZE(tmp);
+        } else {
+            data = (const char *)PyUnicode_DATA(name);
+            n = PyUnicode_GET_LENGTH(name);
+        }
+    } else if (PyBytes_Check(name)) {
+        data = PyBytes_AS_STRING(name);
+        n = PyBytes_GET_SIZE(name);
+    } else {
+        PyErr_Format(PyExc_TypeError, "%s must be str or bytes, not %.100s", what, Py_TYPE(name)->tp_name);
+        return -1;
+    }
+    const char *problem = name_check(data, (size_t)n);
+    if (problem != NULL) {
+        PyErr_Format(PyExc_ValueError, "%s %s", what, problem);
+        Py_XDECREF(tmp);
+        return -1;
+    }
+    memcpy(buf, data, (size_t)n);
+    buf[n] = '\0';
+    Py_XDECREF(tmp);
+    return n;
+}

@@ -1,0 +1,365 @@
+/* The result classes (ares_query_*_result, ares_host_result, ...).
+ *
+ * One table describes every class: its name, its DNS type label (the class attribute `type`,
+ * e.g. 'MX') and its field names. All classes share the slot functions below: fields are
+ * stored in a fixed array right after the object header, exposed as read-only members, and
+ * give a namedtuple-like repr, equality, hashing, pickling and pattern matching. */
+#include "results.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#if PY_VERSION_HEX >= 0x030C0000
+#define MEMBER_OBJECT Py_T_OBJECT_EX
+#define MEMBER_READONLY Py_READONLY
+#else
+#include <structmember.h>
+#define MEMBER_OBJECT T_OBJECT_EX
+#define MEMBER_READONLY READONLY
+#endif
+
+#define MAX_FIELDS 8
+#define FIELD_OFFSET(i) ((Py_ssize_t)(offsetof(ResultObject, f) + (i) * sizeof(PyObject *)))
+
+typedef struct {
+    const char *name;
+    const char *label;          /* class attribute `type`, or NULL */
+    const char *doc;
+    PyMemberDef members[MAX_FIELDS + 1];   /* read-only fields, in constructor order */
+} result_spec;
+
+#define F(i, fname) {fname, MEMBER_OBJECT, FIELD_OFFSET(i), MEMBER_READONLY, NULL}
+
+static const result_spec SPECS[RT_COUNT] = {
+    [RT_A] = {"ares_query_a_result", "A", "An A record.", {F(0, "host"), F(1, "ttl")}},
+    [RT_AAAA] = {"ares_query_aaaa_result", "AAAA", "An AAAA record.", {F(0, "host"), F(1, "ttl")}},
+    [RT_CNAME] = {"ares_query_cname_result", "CNAME", "A CNAME record.", {F(0, "cname"), F(1, "ttl")}},
+    [RT_MX] = {"ares_query_mx_result", "MX", "An MX record.", {F(0, "host"), F(1, "priority"), F(2, "ttl")}},
+    [RT_NS] = {"ares_query_ns_result", "NS", "An NS record.", {F(0, "host"), F(1, "ttl")}},
+    [RT_PTR] = {"ares_query_ptr_result", "PTR", "PTR records: the first name and the others as aliases.",
+                {F(0, "name"), F(1, "ttl"), F(2, "aliases")}},
+    [RT_SOA] = {"ares_query_soa_result", "SOA", "An SOA record.",
+                {F(0, "nsname"), F(1, "hostmaster"), F(2, "serial"), F(3, "refresh"), F(4, "retry"), F(5, "expires"), F(6, "minttl"), F(7, "ttl")}},
+    [RT_SRV] = {"ares_query_srv_result", "SRV", "An SRV record.", {F(0, "host"), F(1, "port"), F(2, "priority"), F(3, "weight"), F(4, "ttl")}},
+    [RT_TXT] = {"ares_query_txt_result", "TXT",
+                "A TXT record; text is str when ASCII, else bytes (its character-strings joined).",
+                {F(0, "text"), F(1, "ttl")}},
+    [RT_NAPTR] = {"ares_query_naptr_result", "NAPTR", "A NAPTR record.",
+                  {F(0, "order"), F(1, "preference"), F(2, "flags"), F(3, "service"), F(4, "regex"), F(5, "replacement"), F(6, "ttl")}},
+    [RT_CAA] = {"ares_query_caa_result", "CAA", "A CAA record.", {F(0, "critical"), F(1, "property"), F(2, "value"), F(3, "ttl")}},
+    [RT_URI] = {"ares_query_uri_result", "URI", "A URI record.", {F(0, "priority"), F(1, "weight"), F(2, "target"), F(3, "ttl")}},
+    [RT_TLSA] = {"ares_query_tlsa_result", "TLSA", "A TLSA record; data is the certificate association data.",
+                 {F(0, "usage"), F(1, "selector"), F(2, "matching_type"), F(3, "data"), F(4, "ttl")}},
+    [RT_HTTPS] = {"ares_query_https_result", "HTTPS", "An HTTPS record; params is a list of (key, bytes).",
+                  {F(0, "priority"), F(1, "target"), F(2, "params"), F(3, "ttl")}},
+    [RT_SVCB] = {"ares_query_svcb_result", "SVCB", "An SVCB record; params is a list of (key, bytes).",
+                 {F(0, "priority"), F(1, "target"), F(2, "params"), F(3, "ttl")}},
+    [RT_DS] = {"ares_query_ds_result", "DS", "A DS record.", {F(0, "key_tag"), F(1, "algorithm"), F(2, "digest_type"), F(3, "digest"), F(4, "ttl")}},
+    [RT_DNSKEY] = {"ares_query_dnskey_result", "DNSKEY", "A DNSKEY record.",
+                   {F(0, "flags"), F(1, "protocol"), F(2, "algorithm"), F(3, "public_key"), F(4, "ttl")}},
+    [RT_SSHFP] = {"ares_query_sshfp_result", "SSHFP", "An SSHFP record.",
+                  {F(0, "algorithm"), F(1, "fp_type"), F(2, "fingerprint"), F(3, "ttl")}},
+    [RT_DNS_RECORD] = {"ares_dns_record", NULL,
+                       "One resource record of a whole DNS message; data is the typed result for known "
+                       "types, else the raw RDATA bytes.",
+                       {F(0, "name"), F(1, "type"), F(2, "record_class"), F(3, "ttl"), F(4, "data")}},
+    [RT_DNS_MESSAGE] = {"ares_dns_message_result", NULL, "A whole DNS reply: lists of ares_dns_record.",
+                        {F(0, "answer"), F(1, "authority"), F(2, "additional"), F(3, "rcode"), F(4, "flags")}},
+    [RT_HOST] = {"ares_host_result", NULL, "A host entry.", {F(0, "name"), F(1, "aliases"), F(2, "addresses")}},
+    [RT_ADDRINFO] = {"ares_addrinfo_result", NULL, "A getaddrinfo result.", {F(0, "cnames"), F(1, "nodes")}},
+    [RT_ADDRINFO_NODE] = {"ares_addrinfo_node_result", NULL, "One address of a getaddrinfo result.",
+                          {F(0, "ttl"), F(1, "flags"), F(2, "family"), F(3, "socktype"), F(4, "protocol"), F(5, "addr")}},
+    [RT_ADDRINFO_CNAME] = {"ares_addrinfo_cname_result", NULL, "One alias of a getaddrinfo result.",
+                           {F(0, "ttl"), F(1, "alias"), F(2, "name")}},
+    [RT_NAMEINFO] = {"ares_nameinfo_result", NULL, "A getnameinfo result.", {F(0, "node"), F(1, "service")}},
+};
+
+static const char *type_short_name(PyTypeObject *tp)
+{
+    const char *dot = strrchr(tp->tp_name, '.');
+    return dot ? dot + 1 : tp->tp_name;
+}
+
+static Py_ssize_t nfields(PyObject *self)
+{
+    return (Py_TYPE(self)->tp_basicsize - (Py_ssize_t)offsetof(ResultObject, f)) / (Py_ssize_t)sizeof(PyObject *);
+}
+
+static PyObject *fields_tuple(PyObject *self)
+{
+    Py_ssize_t n = nfields(self);
+    PyObject *t = PyTuple_New(n);
+    if (t == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v = ((ResultObject *)self)->f[i];
+        if (v == NULL)
+            v = Py_None;
+        Py_INCREF(v);
+        PyTuple_SET_ITEM(t, i, v);
+    }
+    return t;
+}
+
+/* The `_fields` tuple of the result's class. */
+static PyObject *field_names(PyTypeObject *tp)
+{
+    PyObject *names = PyObject_GetAttrString((PyObject *)tp, "_fields");
+    if (names != NULL && !PyTuple_Check(names)) {
+        Py_DECREF(names);
+        PyErr_SetString(PyExc_TypeError, "_fields must be a tuple");
+        return NULL;
+    }
+    return names;
+}
+
+static PyObject *result_new(PyTypeObject *tp, PyObject *args, PyObject *kwargs)
+{
+    PyObject *names = field_names(tp);
+    if (names == NULL)
+        return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(names), npos = PyTuple_GET_SIZE(args);
+    PyObject *self = NULL;
+    if (npos > n) {
+        PyErr_Format(PyExc_TypeError, "%s() takes at most %zd arguments (%zd given)", tp->tp_name, n, npos);
+        goto done;
+    }
+    self = tp->tp_alloc(tp, 0);
+    if (self == NULL)
+        goto done;
+    Py_ssize_t used = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v = NULL;
+        if (i < npos) {
+            v = PyTuple_GET_ITEM(args, i);
+        } else if (kwargs != NULL) {
+            v = PyDict_GetItemWithError(kwargs, PyTuple_GET_ITEM(names, i));
+            if (v == NULL && PyErr_Occurred())
+                goto fail;
+            if (v != NULL)
+                used++;
+        }
+        if (v == NULL) {
+            PyErr_Format(PyExc_TypeError, "%s() missing argument '%U'", tp->tp_name, PyTuple_GET_ITEM(names, i));
+            goto fail;
+        }
+        if (i < npos && kwargs != NULL && PyDict_GetItemWithError(kwargs, PyTuple_GET_ITEM(names, i)) != NULL) {
+            PyErr_Format(PyExc_TypeError, "%s() got multiple values for '%U'", tp->tp_name, PyTuple_GET_ITEM(names, i));
+            goto fail;
+        }
+        Py_INCREF(v);
+        ((ResultObject *)self)->f[i] = v;
+    }
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs) != used) {
+        PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument", tp->tp_name);
+        goto fail;
+    }
+    goto done;
+fail:
+    Py_CLEAR(self);
+done:
+    Py_DECREF(names);
+    return self;
+}
+
+static int result_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    Py_ssize_t n = nfields(self);
+    for (Py_ssize_t i = 0; i < n; i++)
+        Py_VISIT(((ResultObject *)self)->f[i]);
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+}
+
+static int result_clear(PyObject *self)
+{
+    Py_ssize_t n = nfields(self);
+    for (Py_ssize_t i = 0; i < n; i++)
+        Py_CLEAR(((ResultObject *)self)->f[i]);
+    return 0;
+}
+
+static void result_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    result_clear(self);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static PyObject *result_repr(PyObject *self)
+{
+    PyObject *names = field_names(Py_TYPE(self));
+    if (names == NULL)
+        return NULL;
+    PyObject *parts = PyList_New(0), *res = NULL, *sep = NULL, *joined = NULL;
+    if (parts == NULL)
+        goto done;
+    int rc = Py_ReprEnter(self);
+    if (rc != 0) {
+        res = rc > 0 ? PyUnicode_FromFormat("%s(...)", type_short_name(Py_TYPE(self))) : NULL;
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names); i++) {
+        PyObject *v = ((ResultObject *)self)->f[i];
+        PyObject *item = PyUnicode_FromFormat("%U=%R", PyTuple_GET_ITEM(names, i), v ? v : Py_None);
+        if (item == NULL || PyList_Append(parts, item) < 0) {
+            Py_XDECREF(item);
+            Py_ReprLeave(self);
+            goto done;
+        }
+        Py_DECREF(item);
+    }
+    Py_ReprLeave(self);
+    sep = PyUnicode_FromString(", ");
+    if (sep == NULL)
+        goto done;
+    joined = PyUnicode_Join(sep, parts);
+    if (joined == NULL)
+        goto done;
+    res = PyUnicode_FromFormat("%s(%U)", type_short_name(Py_TYPE(self)), joined);
+done:
+    Py_XDECREF(joined);
+    Py_XDECREF(sep);
+    Py_XDECREF(parts);
+    Py_DECREF(names);
+    return res;
+}
+
+static PyObject *result_richcompare(PyObject *a, PyObject *b, int op)
+{
+    if ((op != Py_EQ && op != Py_NE) || Py_TYPE(a) != Py_TYPE(b))
+        Py_RETURN_NOTIMPLEMENTED;
+    Py_ssize_t n = nfields(a);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *x = ((ResultObject *)a)->f[i], *y = ((ResultObject *)b)->f[i];
+        int eq = PyObject_RichCompareBool(x ? x : Py_None, y ? y : Py_None, Py_EQ);
+        if (eq < 0)
+            return NULL;
+        if (!eq)
+            return PyBool_FromLong(op == Py_NE);
+    }
+    return PyBool_FromLong(op == Py_EQ);
+}
+
+static Py_hash_t result_hash(PyObject *self)
+{
+    PyObject *t = fields_tuple(self);
+    if (t == NULL)
+        return -1;
+    Py_hash_t h = PyObject_Hash(t);
+    Py_DECREF(t);
+    return h;
+}
+
+static PyObject *result_reduce(PyObject *self, PyObject *unused)
+{
+    PyObject *t = fields_tuple(self);
+    if (t == NULL)
+        return NULL;
+    return Py_BuildValue("(ON)", (PyObject *)Py_TYPE(self), t);
+}
+
+static PyObject *result_asdict(PyObject *self, PyObject *unused)
+{
+    PyObject *names = field_names(Py_TYPE(self));
+    if (names == NULL)
+        return NULL;
+    PyObject *d = PyDict_New();
+    for (Py_ssize_t i = 0; d != NULL && i < PyTuple_GET_SIZE(names); i++) {
+        PyObject *v = ((ResultObject *)self)->f[i];
+        if (PyDict_SetItem(d, PyTuple_GET_ITEM(names, i), v ? v : Py_None) < 0)
+            Py_CLEAR(d);
+    }
+    Py_DECREF(names);
+    return d;
+}
+
+static PyMethodDef result_methods[] = {
+    {"__reduce__", result_reduce, METH_NOARGS, "Pickle support."},
+    {"_asdict", result_asdict, METH_NOARGS, "The fields as a dict."},
+    {NULL, NULL, 0, NULL},
+};
+
+PyObject *result_alloc(module_state *st, result_kind kind)
+{
+    PyTypeObject *tp = st->result_types[kind];
+    return tp->tp_alloc(tp, 0);
+}
+
+static PyObject *make_type(PyObject *module, result_kind kind)
+{
+    const result_spec *spec = &SPECS[kind];
+    Py_ssize_t n = 0;
+    while (spec->members[n].name != NULL)
+        n++;
+    char qualname[128];
+    PyOS_snprintf(qualname, sizeof(qualname), "pycares_ng._core.%s", spec->name);
+    PyType_Slot slots[] = {
+        {Py_tp_new, result_new},
+        {Py_tp_dealloc, result_dealloc},
+        {Py_tp_traverse, result_traverse},
+        {Py_tp_clear, result_clear},
+        {Py_tp_repr, result_repr},
+        {Py_tp_richcompare, result_richcompare},
+        {Py_tp_hash, result_hash},
+        {Py_tp_methods, result_methods},
+        {Py_tp_members, (void *)spec->members},
+        {Py_tp_doc, (void *)spec->doc},
+        {0, NULL},
+    };
+    PyType_Spec tspec = {
+        .name = qualname,
+        .basicsize = (int)FIELD_OFFSET(n),
+        .itemsize = 0,
+        .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+        .slots = slots,
+    };
+    PyObject *tp = PyType_FromModuleAndSpec(module, &tspec, NULL);
+    if (tp == NULL)
+        return NULL;
+    PyObject *names = PyTuple_New(n);
+    if (names == NULL)
+        goto fail;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *s = PyUnicode_InternFromString(spec->members[i].name);
+        if (s == NULL) {
+            Py_DECREF(names);
+            goto fail;
+        }
+        PyTuple_SET_ITEM(names, i, s);
+    }
+    int rc = PyObject_SetAttrString(tp, "_fields", names);
+    if (rc == 0)
+        rc = PyObject_SetAttrString(tp, "__match_args__", names);
+    Py_DECREF(names);
+    if (rc < 0)
+        goto fail;
+    if (spec->label != NULL) {
+        PyObject *label = PyUnicode_InternFromString(spec->label);
+        if (label == NULL)
+            goto fail;
+        rc = PyObject_SetAttrString(tp, "type", label);
+        Py_DECREF(label);
+        if (rc < 0)
+            goto fail;
+    }
+    return tp;
+fail:
+    Py_DECREF(tp);
+    return NULL;
+}
+
+int results_setup_types(PyObject *module, module_state *st)
+{
+    for (int k = 0; k < RT_COUNT; k++) {
+        PyObject *tp = make_type(module, (result_kind)k);
+        if (tp == NULL)
+            return -1;
+        st->result_types[k] = (PyTypeObject *)tp;
+        if (module_add_ref(module, SPECS[k].name, tp) < 0)
+            return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,15 @@
+"""pycares_ng: a fast, crash-proof interface to the c-ares asynchronous DNS library.
+
+A drop-in for pycares 4.x: ``import pycares_ng as pycares`` keeps pycares code working.
+"""
+from . import _core
+from ._core import *  # noqa: F401,F403  (constants, result classes, Channel, AresError)
+from ._core import AresError, Channel, ARES_VERSION, ares_threadsafety
+from . import errno, utils
+from .utils import reverse_address
+
+__version__ = "0.1.0"
+
+__all__ = sorted(
+    name for name in dir(_core) if not name.startswith("_") and name not in ("strerror",)
+) + ["errno", "utils", "reverse_address", "__version__"]
