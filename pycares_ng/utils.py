@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Union
+from types import ModuleType
+from typing import Optional, Union
 
+_idna2008: Optional[ModuleType]
 try:  # IDNA 2008 when the package is installed; Python's IDNA 2003 codec otherwise
     import idna as _idna2008
 except ImportError:  # pragma: no cover - exercised when idna is absent

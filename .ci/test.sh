@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian/Ubuntu machine (as root):
+#   1. system packages (libc-ares-dev 1.18, NSD, clang for the fuzzer, cmake for c-ares 1.34);
+#   2. c-ares 1.34 from Debian 13 sources into a local prefix (the system library is untouched);
+#   3. for each c-ares era: a venv, pycares_ng built with warnings as errors, the pytest suite;
+#   4. the DNS parser under libFuzzer (ASan+UBSan) for a bounded time;
+#   5. the suite once more on an ASan+UBSan build.
+# Prints pytest's summary line for every run and a total line; exits non-zero on any failure,
+# including a pytest run that collected no tests.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+python=${PYTHON:-python3}
+build="$root/build"
+cares134=${PYCARES_NG_CARES134_PREFIX:-/opt/pycares-ng/cares-1.34}
+fuzz_seconds=${PYCARES_NG_FUZZ_SECONDS:-60}
+mkdir -p "$build"
+status=0 passed=0 failed=0
+
+bash .ci/setup_system.sh --full || exit 1
+bash .ci/cares_trixie.sh "$cares134" >"$build/cares-1.34.log" 2>&1 || { tail -n 30 "$build/cares-1.34.log"; exit 1; }
+
+# run_suite LABEL: build into a fresh venv with BUILD_ENV, then run pytest with RUN_ENV.
+BUILD_ENV=() RUN_ENV=()
+run_suite() {
+    local label=$1
+    local venv="$build/venv-$label" log="$build/pytest-$label.log"
+    echo "== $label: build"
+    rm -rf "$venv" && "$python" -m venv "$venv" || return 1
+    env PYCARES_NG_WERROR=1 "${BUILD_ENV[@]}" "$venv/bin/pip" install -q --no-cache-dir ".[test]" >"$build/pip-$label.log" 2>&1 \
+        || { tail -n 40 "$build/pip-$label.log"; return 1; }
+    "$venv/bin/python" -c "import pycares_ng as p; print('   c-ares', p.ARES_VERSION, '(built against', p.ARES_BUILD_VERSION + ')')"
+    echo "== $label: tests"
+    # Run from build/ so the source tree's pycares_ng/ (no compiled core) is not imported.
+    (cd "$build" && env "${RUN_ENV[@]}" "$venv/bin/python" -m pytest -p no:cacheprovider -q "$root/tests" ${PYTEST_ARGS:-}) >"$log" 2>&1
+    local rc=$?
+    local summary
+    summary=$(grep -E "^(=+ )?[0-9]+ (passed|failed|error)|no tests ran" "$log" | tail -n 1)
+    echo "   $label: ${summary:-no pytest summary}"
+    [ $rc -ne 0 ] && tail -n 60 "$log"
+    local p f
+    p=$(grep -oE '[0-9]+ passed' <<<"$summary" | grep -oE '[0-9]+'); f=$(grep -oE '[0-9]+ failed' <<<"$summary" | grep -oE '[0-9]+')
+    passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+    [ $rc -eq 0 ] && [ "${p:-0}" -gt 0 ]
+}
+
+BUILD_ENV=() RUN_ENV=()
+run_suite cares-1.18 || status=1
+BUILD_ENV=(PYCARES_NG_CARES_PREFIX="$cares134") RUN_ENV=()
+run_suite cares-1.34 || status=1
+
+echo "== fuzz: DNS parser, ${fuzz_seconds}s"
+if FUZZ_WORKDIR="$build/fuzz" bash tests/fuzz/run.sh "$fuzz_seconds" >"$build/fuzz.log" 2>&1; then
+    grep -E "^Done|number_of_executed_units" "$build/fuzz.log" | sed 's/^/   /'
+else
+    tail -n 40 "$build/fuzz.log"; status=1
+fi
+
+asan_lib=$(gcc -print-file-name=libasan.so)
+BUILD_ENV=(PYCARES_NG_SANITIZE=1)
+RUN_ENV=(LD_PRELOAD="$asan_lib" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:halt_on_error=1
+         UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1)
+run_suite asan || status=1
+
+echo "total: $passed passed, $failed failed"
+exit $status

@@ -1,0 +1,394 @@
+"""One benchmark run: pycares_ng against pycares 4.11 and a plain C libcares client.
+
+    python benchmarks/run.py                  # full run (N = 25,000 names, 3 repeats)
+    python benchmarks/run.py --quick          # smoke run (N = 5,000)
+
+Starts NSD on 127.0.0.1 (free port) serving the zone `bench.test.` (n0 … n24999 A records,
+from tests/dnsdata.py), warms everything up, then for each in-flight depth (100, 1000) runs
+every client in its own subprocess, each measurement repeated (3x by default, interleaved) with
+the median kept:
+
+* `c_client.c` — the ceiling — built against the system c-ares (1.18 on Debian 12), against
+  every `--cares-prefix` (default /work/cares-1.34 if it exists), and against the c-ares that
+  pycares 4.11 bundles (so that pycares 4.11, too, is compared with C on its very own build);
+* pycares_ng from one or more interpreters (`--ng-python [LABEL=]PATH`, repeatable, e.g. one
+  per c-ares era it was built against); default: this interpreter, if it imports pycares_ng;
+* pycares 4.11.0 from PyPI in its own venv (benchmarks/.venv-pycares4, created on demand).
+
+Every client reports the file its c-ares code was loaded from; a binding's "vs C" ratio is
+taken against the C client loaded from the same file (else the same version, else the same
+series, with a note). Every DNS packet goes to the local NSD on loopback. Prints a table and
+writes benchmarks/results/latest.json. Goal: pycares_ng CPU/query <= 1.35x the C client on the
+same c-ares.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+BUILD = HERE / "build"
+RESULTS = HERE / "results"
+DEFAULT_PREFIX_134 = Path("/work/cares-1.34")
+PYCARES4_VERSION = "4.11.0"
+GOAL_RATIO = 1.35
+
+sys.path.insert(0, str(REPO / "tests"))
+import dnsdata  # noqa: E402  (tests/dnsdata.py: the zone data and NSD launcher the tests use)
+
+ZONE_NAMES = dnsdata.BENCH_HOSTS  # n0 … n{ZONE_NAMES-1}.bench.test.
+
+
+def log(msg: str) -> None:
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def series(version: str | None) -> str | None:
+    return ".".join(version.split(".")[:2]) if version else None
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in version.split(".")[:3] if x.isdigit())
+
+
+# ---------------------------------------------------------------------------------------- DNS
+
+def start_server(tmpdir: Path) -> "dnsdata.NsdServer":
+    """NSD on 127.0.0.1 (free port, 8 MiB socket buffers, no RRL) serving only bench.test."""
+    return dnsdata.start_nsd(tmpdir, {dnsdata.BENCH_ORIGIN: dnsdata.bench_zone_text()}, ipv6=False)
+
+
+def nsd_version() -> str:
+    r = subprocess.run([dnsdata.find_nsd(), "-v"], capture_output=True, text=True)
+    return (r.stderr or r.stdout).splitlines()[0].strip()
+
+
+# ---------------------------------------------------------------------------------------- C
+
+def _pkg_config(args: list[str], env: dict | None = None) -> str:
+    return subprocess.run(["pkg-config", *args], check=True, capture_output=True, text=True,
+                          env=env).stdout.strip()
+
+
+def _compile(tag: str, flags: list[str], env: dict | None = None) -> Path:
+    BUILD.mkdir(exist_ok=True)
+    out = BUILD / f"c_client-{tag}"
+    cmd = [os.environ.get("CC", "gcc"), "-O2", "-Wall", "-Wextra", "-DCARES_NO_DEPRECATED",
+           "-o", str(out), str(HERE / "c_client.c"), *flags]
+    log("build: " + " ".join(cmd))
+    subprocess.run(cmd, check=True, env=env)
+    return out
+
+
+def build_c_client(prefix: Path | None) -> Path:
+    """c_client.c against the system c-ares (prefix None) or the one installed under prefix."""
+    if prefix is None:
+        return _compile("system", _pkg_config(["--cflags", "--libs", "libcares"]).split())
+    env = dict(os.environ)
+    pcdirs = [d for d in (prefix / "lib" / "pkgconfig", prefix / "lib64" / "pkgconfig")
+              if (d / "libcares.pc").exists()]
+    if pcdirs:
+        env["PKG_CONFIG_PATH"] = os.pathsep.join(filter(None, [str(pcdirs[0]), env.get("PKG_CONFIG_PATH")]))
+        flags = _pkg_config(["--cflags", "--libs", "libcares"], env).split()
+        libdir = _pkg_config(["--variable=libdir", "libcares"], env)
+    else:
+        libdir = str(prefix / "lib")
+        flags = [f"-I{prefix / 'include'}", f"-L{libdir}", "-lcares"]
+    # Same SONAME as the system library: without the rpath it would run on the system c-ares.
+    return _compile(prefix.name, [*flags, f"-Wl,-rpath,{libdir}"], env)
+
+
+def build_c_client_on_pycares4(python: str, headers: Path) -> Path:
+    """c_client.c linked against the c-ares that pycares 4.x bundles in its extension module.
+
+    pycares 4.x links c-ares statically into pycares/_cares.abi3.so and exports its symbols; the
+    module also references a few CPython symbols, which libpython satisfies (the C client never
+    calls them). Headers come from a c-ares install of the same series (same ABI)."""
+    probe = ("import sysconfig, pycares._cares as m; "
+             "print(m.__file__); print(sysconfig.get_config_var('LIBDIR')); "
+             "print(sysconfig.get_config_var('LDLIBRARY'))")
+    so, libdir, ldlibrary = subprocess.run([python, "-c", probe], check=True, capture_output=True,
+                                           text=True).stdout.split()
+    libpython = Path(libdir) / ldlibrary
+    if not ldlibrary.endswith(".so") and ".so." not in ldlibrary or not libpython.exists():
+        raise RuntimeError(f"{python} has no shared libpython ({ldlibrary})")
+    return _compile("pycares4-bundled", [f"-I{headers}", so, str(libpython),
+                                         f"-Wl,-rpath,{Path(so).parent}:{libdir}"])
+
+
+def c_client_identity(exe: Path) -> tuple[str, str]:
+    """(c-ares version, library file) that the built client runs on."""
+    out = subprocess.run([str(exe), "--version"], check=True, capture_output=True, text=True).stdout
+    version, _, lib = out.strip().partition(" ")
+    return version, lib
+
+
+# ---------------------------------------------------------------------------------------- Python
+
+def ensure_pycares4_venv(venv: Path) -> Path:
+    py = venv / "bin" / "python"
+    probe = [str(py), "-c", f"import pycares, sys; sys.exit(pycares.__version__ != '{PYCARES4_VERSION}')"]
+    if py.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
+        return py
+    log(f"creating {venv} with pycares=={PYCARES4_VERSION}")
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(py), "-m", "pip", "install", "-q", f"pycares=={PYCARES4_VERSION}"], check=True)
+    subprocess.run(probe, check=True)
+    return py
+
+
+def module_cares_version(python: str, module: str) -> str | None:
+    r = subprocess.run([python, "-c", f"import {module} as m; print(getattr(m, 'ARES_VERSION', ''))"],
+                       capture_output=True, text=True, cwd=HERE)
+    return r.stdout.strip() or None if r.returncode == 0 else None
+
+
+def can_import(python: str, module: str) -> bool:
+    return subprocess.run([python, "-c", f"import {module}"], capture_output=True, cwd=HERE).returncode == 0
+
+
+# ---------------------------------------------------------------------------------------- runs
+
+class Client:
+    """One thing to measure: a command line that prints the JSON result of one run."""
+
+    def __init__(self, label: str, kind: str, api: str, argv: list[str]):
+        self.label, self.kind, self.api, self.argv = label, kind, api, argv
+        self.cares: str | None = None      # c-ares version
+        self.cares_lib: str | None = None  # file the c-ares code is loaded from
+        self.version: str | None = None    # what the client says it is
+        self.samples: dict[int, list[dict]] = {}
+
+    def command(self, port: int, n: int, inflight: int) -> list[str]:
+        return [*self.argv, "--server", "127.0.0.1", "--port", str(port), "--n", str(n),
+                "--inflight", str(inflight)]
+
+
+def run_once(client: Client, port: int, n: int, inflight: int, cpu: int | None) -> dict:
+    def pin():
+        if cpu is not None:
+            os.sched_setaffinity(0, {cpu})
+
+    r = subprocess.run(client.command(port, n, inflight), capture_output=True, text=True,
+                       timeout=600, cwd=HERE, preexec_fn=pin)
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
+    if not lines:
+        raise RuntimeError(f"{client.label}: exit {r.returncode}, no result\n{r.stderr}")
+    result = json.loads(lines[-1])
+    if r.returncode != 0:
+        log(f"{client.label}: {result.get('failed')} of {n} queries failed (exit {r.returncode})")
+    return result
+
+
+def reference_for(row: dict, rows: list[dict]) -> tuple[dict | None, str | None]:
+    """The C (legacy API) row a binding is compared with: same library file, else same version,
+    else same series."""
+    cs = [r for r in rows if r["kind"] == "c" and r["api"] == "legacy" and r["inflight"] == row["inflight"]]
+    for r in cs:
+        if row["cares_lib"] and r["cares_lib"] == row["cares_lib"]:
+            return r, None
+    for r in cs:
+        if r["cares"] == row["cares"]:
+            return r, f"vs {r['client']}: another build of {r['cares']}"
+    for r in cs:
+        if series(r["cares"]) == series(row["cares"]):
+            return r, f"vs {r['client']} (c-ares {r['cares']})"
+    return None, None
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description="pycares_ng benchmark: CPU per query vs a C libcares client")
+    p.add_argument("--quick", action="store_true", help="smoke run: N=5000")
+    p.add_argument("--n", type=int, help=f"distinct names per run (default {ZONE_NAMES}, --quick 5000)")
+    p.add_argument("--repeat", type=int, default=3, help="measurements per cell; the median is kept")
+    p.add_argument("--inflight", type=int, nargs="+", default=[100, 1000])
+    p.add_argument("--cares-prefix", type=Path, action="append", default=[],
+                   help=f"c-ares install prefix for another C client build (repeatable; default "
+                        f"{DEFAULT_PREFIX_134} if it exists)")
+    p.add_argument("--ng-python", action="append", default=[], metavar="[LABEL=]PATH",
+                   help="interpreter that imports pycares_ng (repeatable, e.g. one per c-ares era)")
+    p.add_argument("--pycares4-python", help="interpreter with pycares 4.11 (default: own venv)")
+    p.add_argument("--pycares4-venv", type=Path, default=HERE / ".venv-pycares4")
+    p.add_argument("--no-pycares4", action="store_true", help="skip pycares 4.11")
+    p.add_argument("--no-c-dnsrec", action="store_true",
+                   help="skip the C client's ares_query_dnsrec mode (run by default on c-ares >= 1.28, "
+                        "query cache off)")
+    p.add_argument("--no-pin", action="store_true", help="do not pin NSD and the clients to different CPUs")
+    p.add_argument("--output", type=Path, default=RESULTS / "latest.json")
+    args = p.parse_args(argv)
+    n = args.n or (5000 if args.quick else ZONE_NAMES)
+    if not 0 < n <= ZONE_NAMES:
+        p.error(f"--n must be in 1..{ZONE_NAMES} (the zone's size)")
+
+    # CPU pinning: NSD (and this orchestrator, idle while measuring) on one CPU, the client on another.
+    cpus = sorted(os.sched_getaffinity(0))
+    pin = not args.no_pin and len(cpus) >= 2
+    server_cpu, client_cpu = (cpus[0], cpus[1]) if pin else (None, None)
+
+    # ---- the Python clients (first: the pycares 4 venv decides one of the C builds)
+    py_client = str(HERE / "py_client.py")
+    py_clients: list[Client] = []
+    ng_pythons = list(args.ng_python)
+    if not ng_pythons:
+        if can_import(sys.executable, "pycares_ng"):
+            ng_pythons = [sys.executable]
+        else:
+            log("pycares_ng is not importable from this interpreter; skipping it "
+                "(pip install -e . first, or pass --ng-python)")
+    for spec in ng_pythons:
+        label, _, path = spec.rpartition("=")
+        if not can_import(path, "pycares_ng"):
+            log(f"{path} cannot import pycares_ng; skipping it")
+            continue
+        py_clients.append(Client(f"pycares_ng{' [' + label + ']' if label else ''}", "pycares_ng",
+                                 "query", [path, py_client, "--module", "pycares_ng"]))
+    py4 = None
+    if not args.no_pycares4:
+        py4 = args.pycares4_python or str(ensure_pycares4_venv(args.pycares4_venv))
+        py_clients.append(Client(f"pycares {PYCARES4_VERSION}", "pycares", "query",
+                                 [py4, py_client, "--module", "pycares"]))
+
+    # ---- the C clients
+    c_exes: list[Path] = [build_c_client(None)]
+    prefixes = list(args.cares_prefix) or ([DEFAULT_PREFIX_134] if DEFAULT_PREFIX_134.exists() else [])
+    prefix_versions = {}
+    for prefix in prefixes:
+        exe = build_c_client(prefix)
+        prefix_versions[prefix] = c_client_identity(exe)[0]
+        c_exes.append(exe)
+    if py4:
+        bundled = module_cares_version(py4, "pycares")
+        headers = [pre / "include" for pre, v in prefix_versions.items() if series(v) == series(bundled)]
+        if headers:
+            try:
+                c_exes.append(build_c_client_on_pycares4(py4, headers[0]))
+            except (RuntimeError, subprocess.CalledProcessError, ValueError) as e:
+                log(f"no C client on pycares 4's bundled c-ares: {e}")
+        else:
+            log(f"no C client on pycares 4's bundled c-ares {bundled}: needs headers of a "
+                f"{series(bundled)}.x prefix (--cares-prefix)")
+    clients: list[Client] = []
+    for exe in c_exes:
+        version, lib = c_client_identity(exe)
+        tag = exe.name.removeprefix("c_client-")
+        apis = ["legacy"] + (["dnsrec"] if not args.no_c_dnsrec and version_tuple(version) >= (1, 28) else [])
+        for api in apis:
+            c = Client(f"c {api} [{tag}]", "c", api, [str(exe), "--mode", api])
+            c.cares, c.cares_lib = version, lib
+            clients.append(c)
+    clients += py_clients
+
+    # ---- the server, warm-up, measurements
+    if server_cpu is not None:
+        os.sched_setaffinity(0, {server_cpu})  # NSD inherits it; clients are moved in preexec_fn
+    tmp = Path(tempfile.mkdtemp(prefix="pycares_ng_bench."))
+    server = start_server(tmp / "nsd")
+    try:
+        log(f"{nsd_version()} on {server.address} (zone bench.test., {ZONE_NAMES} names), "
+            f"pid {server.proc.pid}")
+        for c in clients:  # warms NSD (zone pages, buffers) and each client (imports, disk cache)
+            warm = run_once(c, server.port, min(n, 5000), 100, client_cpu)
+            c.cares, c.cares_lib, c.version = warm.get("cares"), warm.get("cares_lib"), warm.get("client")
+            if warm["ok"] != warm["n"]:
+                raise RuntimeError(f"warm-up of {c.label}: only {warm['ok']}/{warm['n']} answers")
+            log(f"warm-up {c.label}: {c.version}, c-ares {c.cares} from {c.cares_lib}: "
+                f"{warm['cpu_us_per_query']:.2f} us/query")
+        for rep in range(args.repeat):
+            for inflight in args.inflight:
+                for c in clients:
+                    r = run_once(c, server.port, n, inflight, client_cpu)
+                    c.samples.setdefault(inflight, []).append(r)
+                    log(f"[{rep + 1}/{args.repeat}] inflight={inflight:<5} {c.label:<28} "
+                        f"{r['qps']:>9.0f} qps {r['cpu_us_per_query']:>8.2f} us/query  ok {r['ok']}/{r['n']}")
+        server_address = server.address
+    finally:
+        server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    # ---- report
+    rows = []
+    for inflight in args.inflight:
+        for c in clients:
+            s = c.samples[inflight]
+            rows.append({
+                "client": c.label, "kind": c.kind, "api": c.api, "version": c.version,
+                "cares": c.cares, "cares_lib": c.cares_lib, "inflight": inflight, "n": n,
+                "qps": statistics.median(x["qps"] for x in s),
+                "cpu_us_per_query": statistics.median(x["cpu_us_per_query"] for x in s),
+                "cpu_user_us_per_query": statistics.median(x["cpu_user_s"] * 1e6 / x["n"] for x in s),
+                "cpu_sys_us_per_query": statistics.median(x["cpu_sys_s"] * 1e6 / x["n"] for x in s),
+                "ok_min": min(x["ok"] for x in s),
+                "samples": s,
+            })
+    for row in rows:
+        ref, note = reference_for(row, rows)
+        row["reference"] = ref["client"] if ref else None
+        row["ratio_vs_c"] = round(row["cpu_us_per_query"] / ref["cpu_us_per_query"], 3) if ref else None
+        row["ratio_note"] = note
+        if row["kind"] == "pycares_ng" and row["ratio_vs_c"] is not None:
+            row["goal_met"] = row["ratio_vs_c"] <= GOAL_RATIO
+
+    print()
+    print(f"N = {n} distinct A names per run, median of {args.repeat} runs. CPU = getrusage(RUSAGE_SELF) "
+          f"user+sys over the resolve phase.\n'vs C' = CPU/query / that of the C client (legacy API) "
+          f"on the same c-ares library file.")
+    header = (f"{'client':<30} {'c-ares':<8} {'inflight':>8} {'qps':>9} {'CPU us/q':>9} "
+              f"{'(user+sys)':>12} {'vs C':>6}  note")
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        ratio = f"{row['ratio_vs_c']:.2f}x" if row["ratio_vs_c"] is not None else "-"
+        notes = []
+        if row.get("goal_met") is not None:
+            notes.append(f"goal <= {GOAL_RATIO}x: {'met' if row['goal_met'] else 'NOT met'}")
+        if row["ratio_note"]:
+            notes.append(row["ratio_note"])
+        if row["ok_min"] != n:
+            notes.append(f"only {row['ok_min']}/{n} answered in some run")
+        split = f"({row['cpu_user_us_per_query']:.1f}+{row['cpu_sys_us_per_query']:.1f})"
+        print(f"{row['client']:<30} {row['cares'] or '?':<8} {row['inflight']:>8} {row['qps']:>9.0f} "
+              f"{row['cpu_us_per_query']:>9.2f} {split:>12} {ratio:>6}  {'; '.join(notes)}")
+
+    report = {
+        "when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "host": {"machine": platform.machine(), "kernel": platform.release(), "cpu": _cpu_model(),
+                 "cpus": os.cpu_count(), "pinned": pin, "server_cpu": server_cpu,
+                 "client_cpu": client_cpu, "python": sys.version.split()[0],
+                 "python_cflags": sysconfig.get_config_var("OPT")},
+        "server": {"software": nsd_version(), "address": server_address, "zone": dnsdata.BENCH_ORIGIN,
+                   "zone_names": ZONE_NAMES},
+        "n": n, "repeat": args.repeat, "inflight": args.inflight, "goal_ratio": GOAL_RATIO,
+        "clients": [{"label": c.label, "kind": c.kind, "api": c.api, "version": c.version,
+                     "cares": c.cares, "cares_lib": c.cares_lib, "argv": c.argv} for c in clients],
+        "rows": rows,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    log(f"wrote {args.output}")
+    return 0
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
