@@ -85,4 +85,6 @@ def extension():
     )
 
 
-setup(ext_modules=[extension()])
+# Always recompile: the in-tree build directory is shared between builds against different
+# c-ares installs, and a stale object would silently link the wrong one.
+setup(ext_modules=[extension()], options={"build_ext": {"force": True}})

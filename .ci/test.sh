@@ -44,9 +44,9 @@ run_suite() {
     [ $rc -eq 0 ] && [ "${p:-0}" -gt 0 ]
 }
 
-BUILD_ENV=() RUN_ENV=()
+BUILD_ENV=() RUN_ENV=(PYCARES_NG_EXPECT_CARES=1.18)
 run_suite cares-1.18 || status=1
-BUILD_ENV=(PYCARES_NG_CARES_PREFIX="$cares134") RUN_ENV=()
+BUILD_ENV=(PYCARES_NG_CARES_PREFIX="$cares134") RUN_ENV=(PYCARES_NG_EXPECT_CARES=1.34)
 run_suite cares-1.34 || status=1
 
 echo "== fuzz: DNS parser, ${fuzz_seconds}s"
@@ -58,7 +58,7 @@ fi
 
 asan_lib=$(gcc -print-file-name=libasan.so)
 BUILD_ENV=(PYCARES_NG_SANITIZE=1)
-RUN_ENV=(LD_PRELOAD="$asan_lib" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:halt_on_error=1
+RUN_ENV=(PYCARES_NG_EXPECT_CARES=1.18 LD_PRELOAD="$asan_lib" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:halt_on_error=1
          UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1)
 run_suite asan || status=1
 

@@ -142,7 +142,9 @@ static PyObject *typed_result(module_state *st, const dns_rr *rr, const dns_rdat
         NEW(RT_PTR);
         SET(0, ascii_str(d->name1, d->name1_len));
         SET(1, ttl);
-        SET(2, PyList_New(0));
+        SET(2, PyList_New(1));
+        Py_INCREF(((ResultObject *)res)->f[0]);
+        PyList_SET_ITEM(((ResultObject *)res)->f[2], 0, ((ResultObject *)res)->f[0]);
         break;
     case DNS_T_MX:
         NEW(RT_MX);
@@ -251,8 +253,8 @@ static int ptr_merge(PyObject **acc, PyObject *item)
 {
     ResultObject *a, *it = (ResultObject *)item;
     if (*acc == NULL) {
-        *acc = item;
-        return PyList_Append(it->f[2], it->f[0]);
+        *acc = item; /* its aliases already list its own target */
+        return 0;
     }
     a = (ResultObject *)*acc;
     if (PyList_Append(a->f[2], it->f[0]) < 0) {
@@ -286,12 +288,13 @@ PyObject *answer_build(module_state *st, int qtype, const uint8_t *msg, size_t l
     while ((rc = dns_reader_next(&r, &rr)) == 1) {
         if (rr.section != DNS_SECTION_ANSWER)
             break;
-        if (qtype != DNS_T_ANY && rr.type != qtype)
-            continue;
+        /* Every answer record must be well formed, not only those of the asked type. */
         if (dns_rdata_decode(msg, len, &rr, &d) < 0) {
             rc = DNS_EBADRESP;
             break;
         }
+        if (qtype != DNS_T_ANY && rr.type != qtype)
+            continue;
         if ((item = typed_result(st, &rr, &d)) == NULL)
             goto error;
         if (item == Py_None) {

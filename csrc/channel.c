@@ -1,42 +1,52 @@
 /* Channel: pycares' Channel over one libcares channel.
  *
  * The invariants (DESIGN.md, "Threads, locks and callbacks"):
- *  - every libcares call on a channel happens with self->lock held;
+ *  - every libcares call on a channel happens with core->lock held;
  *  - the lock is never waited for while holding the GIL (try it, else release the GIL and wait);
- *  - libcares' callbacks only record what happened on self's queue; the records are turned into
- *    Python calls after the lock is released, in order, so user code may call back into the
- *    channel (query, cancel, close) from a callback;
- *  - every accepted request is delivered exactly once (answer, error, cancel, close, finalizer). */
+ *  - libcares' callbacks only record what happened on the core's queue; the records are turned
+ *    into Python calls after the lock is released, in order, so user code may call back into
+ *    the channel (query, cancel, close) from a callback;
+ *  - every accepted request is delivered exactly once (answer, error, cancel, close, finalizer).
+ * With event_thread=True a per-channel I/O thread polls the sockets libcares asks for (plus an
+ * eventfd to wake it) and delivers the callbacks itself. */
 #include "channel.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "answer.h"
 #include "names.h"
 #include "results.h"
 
-/* ---- locking and the event queue ------------------------------------------------------------ */
+#define FOR_EACH_GEN(c, g) for (generation *g = (c)->gens; g != NULL; g = g->next)
 
-static void chan_lock(ChannelObject *self)
+/* ---- the core and its lock ------------------------------------------------------------------ */
+
+/* Takes the lock from a thread holding the GIL, never waiting with the GIL held. */
+static void core_lock(chan_core *c)
 {
-    if (pthread_mutex_trylock(&self->lock) == 0)
+    if (pthread_mutex_trylock(&c->lock) == 0)
         return;
     Py_BEGIN_ALLOW_THREADS
-    pthread_mutex_lock(&self->lock);
+    pthread_mutex_lock(&c->lock);
     Py_END_ALLOW_THREADS
 }
 
 /* Destroys retired generations whose last query finished. Lock held, outside libcares callbacks. */
-static void reap_generations(ChannelObject *self)
+static void reap_generations(chan_core *c)
 {
-    if (self->gens == NULL)
+    if (c->gens == NULL)
         return;
-    generation **link = &self->gens->next;
+    generation **link = &c->gens->next;
     while (*link != NULL) {
         generation *g = *link;
         if (g->pending == 0) {
@@ -49,32 +59,69 @@ static void reap_generations(ChannelObject *self)
     }
 }
 
-static void chan_unlock(ChannelObject *self)
+/* Releases the lock; returns whether work is waiting to be delivered. */
+static int core_unlock(chan_core *c)
 {
-    reap_generations(self);
-    pthread_mutex_unlock(&self->lock);
+    reap_generations(c);
+    int waiting = c->q_head != NULL;
+    pthread_mutex_unlock(&c->lock);
+    return waiting;
 }
 
-static void enqueue(ChannelObject *self, event *e)
+static void wake_thread(chan_core *c)
+{
+    uint64_t one = 1;
+    ssize_t n = write(c->wake_fd, &one, sizeof(one));
+    (void)n; /* a full eventfd counter is a pending wake-up already */
+}
+
+static void core_free(chan_core *c)
+{
+    for (int i = 0; i < c->opts.ndomains; i++)
+        PyMem_Free(c->opts.domains[i]);
+    PyMem_Free(c->opts.domains);
+    PyMem_Free(c->opts.lookups);
+    PyMem_Free(c->opts.resolvconf_path);
+    free(c->servers);
+    PyMem_Free(c->local_dev);
+    free(c->watch);
+    if (c->wake_fd >= 0)
+        close(c->wake_fd);
+    pthread_mutex_destroy(&c->lock);
+    Py_XDECREF(c->sock_state_cb);
+    Py_XDECREF(c->module);
+    PyMem_Free(c);
+}
+
+/* GIL held. */
+static void core_decref(chan_core *c)
+{
+    if (--c->refs == 0)
+        core_free(c);
+}
+
+/* ---- the event queue ------------------------------------------------------------------------ */
+
+static void enqueue(chan_core *c, event *e)
 {
     e->next = NULL;
-    if (self->q_tail != NULL)
-        self->q_tail->next = e;
+    if (c->q_tail != NULL)
+        c->q_tail->next = e;
     else
-        self->q_head = e;
-    self->q_tail = e;
+        c->q_head = e;
+    c->q_tail = e;
 }
 
-static event *dequeue(ChannelObject *self)
+static event *dequeue(chan_core *c)
 {
-    chan_lock(self);
-    event *e = self->q_head;
+    core_lock(c);
+    event *e = c->q_head;
     if (e != NULL) {
-        self->q_head = e->next;
-        if (self->q_head == NULL)
-            self->q_tail = NULL;
+        c->q_head = e->next;
+        if (c->q_head == NULL)
+            c->q_tail = NULL;
     }
-    pthread_mutex_unlock(&self->lock);
+    pthread_mutex_unlock(&c->lock);
     return e;
 }
 
@@ -82,6 +129,10 @@ static event *dequeue(ChannelObject *self)
 static void on_query_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
     request *r = arg;
+    /* For the whole-message API a NOERROR reply without answers (NODATA, a referral) is a
+     * result: its authority section is what the caller asked to see. */
+    if (status == ARES_ENODATA && r->kind == REQ_QUERY_DNS && abuf != NULL && alen > 0)
+        status = ARES_SUCCESS;
     r->status = status;
     if (status == ARES_SUCCESS && abuf != NULL && alen > 0) {
         r->abuf = malloc((size_t)alen);
@@ -93,14 +144,47 @@ static void on_query_done(void *arg, int status, int timeouts, unsigned char *ab
         }
     }
     r->gen->pending--;
-    enqueue(r->owner, &r->ev);
+    enqueue(r->core, &r->ev);
+}
+
+/* Keeps the I/O thread's table of sockets in step with libcares (lock held). */
+static void watch_update(chan_core *c, int fd, int readable, int writable)
+{
+    short events = (short)((readable ? POLLIN : 0) | (writable ? POLLOUT : 0));
+    for (int i = 0; i < c->nwatch; i++) {
+        if (c->watch[i].fd != fd)
+            continue;
+        if (events)
+            c->watch[i].events = events;
+        else
+            c->watch[i] = c->watch[--c->nwatch];
+        return;
+    }
+    if (!events)
+        return;
+    if (c->nwatch == c->capwatch) {
+        int cap = c->capwatch ? c->capwatch * 2 : 8;
+        watch_entry *w = realloc(c->watch, (size_t)cap * sizeof(*w));
+        if (w == NULL)
+            return; /* the query on this socket will time out rather than hang */
+        c->watch = w;
+        c->capwatch = cap;
+    }
+    c->watch[c->nwatch].fd = fd;
+    c->watch[c->nwatch].events = events;
+    c->nwatch++;
 }
 
 /* libcares socket-state callback: record only. */
 static void on_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 {
-    ChannelObject *self = data;
-    if (!self->want_sock_events)
+    chan_core *c = data;
+    if (c->threaded) {
+        watch_update(c, (int)fd, readable, writable);
+        wake_thread(c);
+        return;
+    }
+    if (!c->want_sock_events)
         return;
     sock_event *e = malloc(sizeof(*e));
     if (e == NULL)
@@ -109,20 +193,22 @@ static void on_sock_state(void *data, ares_socket_t fd, int readable, int writab
     e->fd = (int)fd;
     e->readable = readable;
     e->writable = writable;
-    enqueue(self, &e->ev);
+    enqueue(c, &e->ev);
 }
 
-static void request_unlink(ChannelObject *self, request *r)
+/* ---- delivery (GIL held, lock not held) ----------------------------------------------------- */
+
+static void request_unlink(chan_core *c, request *r)
 {
     if (r->prev != NULL)
         r->prev->next = r->next;
     else
-        self->reqs = r->next;
+        c->reqs = r->next;
     if (r->next != NULL)
         r->next->prev = r->prev;
 }
 
-static PyObject *request_result(ChannelObject *self, request *r, int *status)
+static PyObject *request_result(chan_core *c, request *r, int *status)
 {
     PyObject *res = NULL;
     *status = r->status;
@@ -133,9 +219,9 @@ static PyObject *request_result(ChannelObject *self, request *r, int *status)
         return NULL;
     }
     if (r->kind == REQ_QUERY_DNS)
-        res = answer_build_message(self->st, r->abuf, (size_t)r->alen, status);
+        res = answer_build_message(c->st, r->abuf, (size_t)r->alen, status);
     else
-        res = answer_build(self->st, r->qtype, r->abuf, (size_t)r->alen, status);
+        res = answer_build(c->st, r->qtype, r->abuf, (size_t)r->alen, status);
     if (res == NULL && PyErr_Occurred()) {
         PyErr_WriteUnraisable(r->callback);
         *status = ARES_ENOMEM;
@@ -144,11 +230,11 @@ static PyObject *request_result(ChannelObject *self, request *r, int *status)
 }
 
 /* Calls the request's callback once and frees the request. */
-static void request_deliver(ChannelObject *self, request *r)
+static void request_deliver(chan_core *c, request *r)
 {
     int status;
-    PyObject *res = request_result(self, r, &status), *ret;
-    request_unlink(self, r);
+    PyObject *res = request_result(c, r, &status), *ret;
+    request_unlink(c, r);
     if (res != NULL) {
         ret = PyObject_CallFunctionObjArgs(r->callback, res, Py_None, NULL);
         Py_DECREF(res);
@@ -165,9 +251,9 @@ static void request_deliver(ChannelObject *self, request *r)
     PyMem_Free(r);
 }
 
-static void sock_deliver(ChannelObject *self, sock_event *e)
+static void sock_deliver(chan_core *c, sock_event *e)
 {
-    PyObject *cb = self->sock_state_cb;
+    PyObject *cb = c->sock_state_cb;
     if (cb != NULL) {
         Py_INCREF(cb);
         PyObject *ret = PyObject_CallFunction(cb, "iOO", e->fd, e->readable ? Py_True : Py_False,
@@ -181,50 +267,233 @@ static void sock_deliver(ChannelObject *self, sock_event *e)
 }
 
 /* Delivers everything recorded so far, one event at a time so nested deliveries (a callback
- * that cancels or closes) keep the global order. Lock not held; GIL held. */
-static void deliver_events(ChannelObject *self)
+ * that cancels or closes) keep the global order. */
+static void deliver_events(chan_core *c)
 {
     PyObject *exc_type, *exc_value, *exc_tb;
     int saved = PyErr_Occurred() != NULL;
     if (saved)
         PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
     event *e;
-    while ((e = dequeue(self)) != NULL) {
+    while ((e = dequeue(c)) != NULL) {
         if (e->kind == EV_REQUEST)
-            request_deliver(self, (request *)e);
+            request_deliver(c, (request *)e);
         else
-            sock_deliver(self, (sock_event *)e);
+            sock_deliver(c, (sock_event *)e);
     }
     if (saved)
         PyErr_Restore(exc_type, exc_value, exc_tb);
 }
 
+static int on_event_thread(chan_core *c)
+{
+    return c->thread_running && pthread_equal(pthread_self(), c->thread);
+}
+
+/* After a libcares call made from a Python thread: callbacks of a threaded channel run on its
+ * I/O thread, so wake it; otherwise deliver here. */
+static void after_call(chan_core *c, int waiting)
+{
+    if (c->thread_running && !on_event_thread(c)) {
+        if (waiting)
+            wake_thread(c);
+        return;
+    }
+    if (waiting)
+        deliver_events(c);
+}
+
+/* ---- the I/O thread ------------------------------------------------------------------------- */
+
+/* Milliseconds until libcares' next timer, -1 for none (lock held). */
+static int next_timeout_ms(chan_core *c)
+{
+    struct timeval tv, best = {0, 0};
+    int have = 0;
+    FOR_EACH_GEN(c, g) {
+        struct timeval *t = ares_timeout(g->ch, NULL, &tv);
+        if (t != NULL && (!have || timercmp(t, &best, <))) {
+            best = *t;
+            have = 1;
+        }
+    }
+    if (!have)
+        return -1;
+    long ms = (long)best.tv_sec * 1000 + (best.tv_usec + 999) / 1000;
+    return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+typedef struct {
+    chan_core *core;
+    PyInterpreterState *interp;
+} thread_start;
+
+static void *event_loop(void *arg)
+{
+    thread_start *start = arg;
+    chan_core *c = start->core;
+    PyThreadState *ts = PyThreadState_New(start->interp);
+    struct pollfd *pfds = NULL;
+    int cap = 0;
+    free(start);
+
+    pthread_mutex_lock(&c->lock);
+    while (!c->stop) {
+        int n = c->nwatch + 1;
+        if (n > cap) {
+            struct pollfd *p = realloc(pfds, (size_t)n * sizeof(*p));
+            if (p != NULL) {
+                pfds = p;
+                cap = n;
+            }
+            n = cap;
+        }
+        if (pfds == NULL)
+            break;
+        pfds[0].fd = c->wake_fd;
+        pfds[0].events = POLLIN;
+        pfds[0].revents = 0;
+        for (int i = 1; i < n; i++) {
+            pfds[i].fd = c->watch[i - 1].fd;
+            pfds[i].events = c->watch[i - 1].events;
+            pfds[i].revents = 0;
+        }
+        int ms = next_timeout_ms(c);
+        pthread_mutex_unlock(&c->lock);
+
+        int ready = poll(pfds, (nfds_t)n, ms);
+        if (ready > 0 && (pfds[0].revents & POLLIN)) {
+            uint64_t count;
+            ssize_t got = read(c->wake_fd, &count, sizeof(count));
+            (void)got;
+        }
+
+        pthread_mutex_lock(&c->lock);
+        if (c->stop)
+            break;
+        int handled = 0;
+        for (int i = 1; ready > 0 && i < n; i++) {
+            short re = pfds[i].revents;
+            if (re == 0)
+                continue;
+            ares_socket_t rfd = (re & (POLLIN | POLLERR | POLLHUP)) ? pfds[i].fd : ARES_SOCKET_BAD;
+            ares_socket_t wfd = (re & (POLLOUT | POLLERR | POLLHUP)) ? pfds[i].fd : ARES_SOCKET_BAD;
+            FOR_EACH_GEN(c, g)
+                ares_process_fd(g->ch, rfd, wfd);
+            handled = 1;
+        }
+        if (!handled) /* timers only */
+            FOR_EACH_GEN(c, g)
+                ares_process_fd(g->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+        reap_generations(c);
+        if (c->q_head != NULL) {
+            pthread_mutex_unlock(&c->lock);
+            PyEval_RestoreThread(ts);
+            deliver_events(c);
+            PyEval_SaveThread();
+            pthread_mutex_lock(&c->lock);
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    free(pfds);
+    /* Drop this thread's reference with the GIL; the core may be freed here. */
+    PyEval_RestoreThread(ts);
+    core_decref(c);
+    PyThreadState_Clear(ts);
+    PyThreadState_DeleteCurrent();
+    return NULL;
+}
+
+static void registry_add(chan_core *c)
+{
+    module_state *st = c->st;
+    c->reg_prev = NULL;
+    c->reg_next = st->threaded;
+    if (st->threaded != NULL)
+        st->threaded->reg_prev = c;
+    st->threaded = c;
+}
+
+static void registry_remove(chan_core *c)
+{
+    if (c->reg_prev != NULL)
+        c->reg_prev->reg_next = c->reg_next;
+    else if (c->st->threaded == c)
+        c->st->threaded = c->reg_next;
+    if (c->reg_next != NULL)
+        c->reg_next->reg_prev = c->reg_prev;
+    c->reg_prev = c->reg_next = NULL;
+}
+
+/* Starts the I/O thread (GIL held); -1 with an exception on failure. */
+static int start_thread(chan_core *c)
+{
+    thread_start *start = malloc(sizeof(*start));
+    if (start == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    start->core = c;
+    start->interp = PyInterpreterState_Get();
+    c->refs++;
+    c->thread_running = 1;
+    int rc = pthread_create(&c->thread, NULL, event_loop, start);
+    if (rc != 0) {
+        c->refs--;
+        c->thread_running = 0;
+        free(start);
+        errno = rc;
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
+    registry_add(c);
+    return 0;
+}
+
+/* Stops the I/O thread: joined from any other thread (GIL released meanwhile, since the thread
+ * may need it to finish a delivery), detached when called from a callback on that thread. */
+static void stop_thread(chan_core *c)
+{
+    if (!c->thread_running)
+        return;
+    wake_thread(c);
+    if (on_event_thread(c)) {
+        pthread_detach(c->thread);
+    } else {
+        pthread_t t = c->thread;
+        Py_BEGIN_ALLOW_THREADS
+        pthread_join(t, NULL);
+        Py_END_ALLOW_THREADS
+    }
+    c->thread_running = 0;
+    registry_remove(c);
+}
+
 /* ---- generations ---------------------------------------------------------------------------- */
 
-static int gen_apply_local(ChannelObject *self, ares_channel ch)
+static void gen_apply_local(chan_core *c, ares_channel ch)
 {
-    if (self->local_family == AF_INET) {
+    if (c->local_family == AF_INET) {
         unsigned int a;
-        memcpy(&a, self->local_addr, 4);
+        memcpy(&a, c->local_addr, 4);
         ares_set_local_ip4(ch, ntohl(a));
-    } else if (self->local_family == AF_INET6) {
-        ares_set_local_ip6(ch, self->local_addr);
+    } else if (c->local_family == AF_INET6) {
+        ares_set_local_ip6(ch, c->local_addr);
     }
-    if (self->local_dev != NULL)
-        ares_set_local_dev(ch, self->local_dev);
-    return 0;
+    if (c->local_dev != NULL)
+        ares_set_local_dev(ch, c->local_dev);
 }
 
 /* A fresh libcares channel from the stored options (reads resolv.conf again). No lock needed:
  * nothing else sees it yet. Returns an ARES_ status. */
-static int gen_create(ChannelObject *self, struct ares_addr_port_node *servers, int nservers, generation **out)
+static int gen_create(chan_core *c, struct ares_addr_port_node *servers, int nservers, generation **out)
 {
     generation *g = calloc(1, sizeof(*g));
     int rc;
     if (g == NULL)
         return ARES_ENOMEM;
     Py_BEGIN_ALLOW_THREADS
-    rc = ares_init_options(&g->ch, &self->opts, self->optmask);
+    rc = ares_init_options(&g->ch, &c->opts, c->optmask);
     Py_END_ALLOW_THREADS
     if (rc != ARES_SUCCESS) {
         free(g);
@@ -235,30 +504,19 @@ static int gen_create(ChannelObject *self, struct ares_addr_port_node *servers, 
         free(g);
         return rc;
     }
-    gen_apply_local(self, g->ch);
+    gen_apply_local(c, g->ch);
     *out = g;
     return ARES_SUCCESS;
 }
 
 /* Makes g the current generation; the previous one is retired (destroyed once idle). Lock held. */
-static void gen_install(ChannelObject *self, generation *g)
+static void gen_install(chan_core *c, generation *g)
 {
-    g->next = self->gens;
-    self->gens = g;
+    g->next = c->gens;
+    c->gens = g;
 }
 
 /* ---- argument helpers ----------------------------------------------------------------------- */
-
-#define FOR_EACH_GEN(self, g) for (generation *g = (self)->gens; g != NULL; g = g->next)
-
-static int check_open(ChannelObject *self)
-{
-    if (self->state == CH_OPEN)
-        return 0;
-    PyErr_SetString(PyExc_RuntimeError,
-                    self->state == CH_NEW ? "Channel is not initialized" : "Channel is closed");
-    return -1;
-}
 
 /* Minimal vectorcall argument parser: fills out[] by position or keyword; NULL when absent. */
 static int parse_args(const char *fname, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
@@ -471,43 +729,6 @@ static int servers_parse(PyObject *servers, struct ares_addr_port_node **out, in
     return 0;
 }
 
-/* ---- construction --------------------------------------------------------------------------- */
-
-static PyObject *Channel_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
-{
-    PyObject *module = module_from_type(type);
-    if (module == NULL)
-        return NULL;
-    ChannelObject *self = (ChannelObject *)type->tp_alloc(type, 0);
-    if (self == NULL)
-        return NULL;
-    Py_INCREF(module);
-    self->module = module;
-    self->st = get_module_state(module);
-    self->state = CH_NEW;
-    if (pthread_mutex_init(&self->lock, NULL) != 0) {
-        Py_DECREF(self);
-        PyErr_SetString(PyExc_RuntimeError, "cannot create the channel lock");
-        return NULL;
-    }
-    return (PyObject *)self;
-}
-
-static void free_options(ChannelObject *self)
-{
-    for (int i = 0; i < self->opts.ndomains; i++)
-        PyMem_Free(self->opts.domains[i]);
-    PyMem_Free(self->opts.domains);
-    PyMem_Free(self->opts.lookups);
-    PyMem_Free(self->opts.resolvconf_path);
-    free(self->servers);
-    PyMem_Free(self->local_dev);
-    memset(&self->opts, 0, sizeof(self->opts));
-    self->servers = NULL;
-    self->nservers = 0;
-    self->local_dev = NULL;
-}
-
 static char *pymem_strdup(const char *s)
 {
     size_t n = strlen(s) + 1;
@@ -519,7 +740,63 @@ static char *pymem_strdup(const char *s)
     return d;
 }
 
-static int set_domains(ChannelObject *self, PyObject *domains)
+/* ---- construction --------------------------------------------------------------------------- */
+
+#define CORE(self) (((ChannelObject *)(self))->core)
+
+static int check_open(chan_core *c)
+{
+    if (c->state == CH_OPEN)
+        return 0;
+    PyErr_SetString(PyExc_RuntimeError, c->state == CH_NEW ? "Channel is not initialized" : "Channel is closed");
+    return -1;
+}
+
+static PyObject *Channel_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *module = module_from_type(type);
+    if (module == NULL)
+        return NULL;
+    chan_core *c = PyMem_Calloc(1, sizeof(*c));
+    if (c == NULL)
+        return PyErr_NoMemory();
+    c->refs = 1;
+    c->wake_fd = -1;
+    c->state = CH_NEW;
+    if (pthread_mutex_init(&c->lock, NULL) != 0) {
+        PyMem_Free(c);
+        PyErr_SetString(PyExc_RuntimeError, "cannot create the channel lock");
+        return NULL;
+    }
+    Py_INCREF(module);
+    c->module = module;
+    c->st = get_module_state(module);
+    ChannelObject *self = (ChannelObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        core_free(c);
+        return NULL;
+    }
+    self->core = c;
+    return (PyObject *)self;
+}
+
+static void free_options(chan_core *c)
+{
+    for (int i = 0; i < c->opts.ndomains; i++)
+        PyMem_Free(c->opts.domains[i]);
+    PyMem_Free(c->opts.domains);
+    PyMem_Free(c->opts.lookups);
+    PyMem_Free(c->opts.resolvconf_path);
+    free(c->servers);
+    PyMem_Free(c->local_dev);
+    memset(&c->opts, 0, sizeof(c->opts));
+    c->servers = NULL;
+    c->nservers = 0;
+    c->local_dev = NULL;
+    c->local_family = 0;
+}
+
+static int set_domains(chan_core *c, PyObject *domains)
 {
     if (PyUnicode_Check(domains) || PyBytes_Check(domains)) {
         PyErr_SetString(PyExc_TypeError, "domains must be an iterable of names, not a single string");
@@ -529,27 +806,40 @@ static int set_domains(ChannelObject *self, PyObject *domains)
     if (seq == NULL)
         return -1;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    self->opts.domains = PyMem_Calloc((size_t)(n ? n : 1), sizeof(char *));
-    if (self->opts.domains == NULL) {
+    c->opts.domains = PyMem_Calloc((size_t)(n ? n : 1), sizeof(char *));
+    if (c->opts.domains == NULL) {
         Py_DECREF(seq);
         PyErr_NoMemory();
         return -1;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         char buf[NAME_BUF_SIZE];
-        if (name_encode(self->st, PySequence_Fast_GET_ITEM(seq, i), buf, "search domain") < 0 ||
-            (self->opts.domains[i] = pymem_strdup(buf)) == NULL) {
+        if (name_encode(c->st, PySequence_Fast_GET_ITEM(seq, i), buf, "search domain") < 0 ||
+            (c->opts.domains[i] = pymem_strdup(buf)) == NULL) {
             Py_DECREF(seq);
             return -1;
         }
-        self->opts.ndomains = (int)i + 1;
+        c->opts.ndomains = (int)i + 1;
     }
     Py_DECREF(seq);
-    self->optmask |= ARES_OPT_DOMAINS;
+    c->optmask |= ARES_OPT_DOMAINS;
     return 0;
 }
 
-static int Channel_init(ChannelObject *self, PyObject *args, PyObject *kwargs)
+/* Sets an int field of the options from a keyword; 0 = not given, 1 = set, -1 = error. */
+#define INT_OPT(obj, what, lo, hi, field, mask)                   \
+    do {                                                          \
+        long v_;                                                  \
+        int rc_ = int_option(obj, what, lo, hi, &v_);             \
+        if (rc_ < 0)                                              \
+            goto fail;                                            \
+        if (rc_) {                                                \
+            c->opts.field = v_;                                   \
+            c->optmask |= (mask);                                 \
+        }                                                         \
+    } while (0)
+
+static int Channel_init(PyObject *self, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"flags", "timeout", "tries", "ndots", "tcp_port", "udp_port", "servers", "domains",
                              "lookups", "sock_state_cb", "socket_send_buffer_size", "socket_receive_buffer_size",
@@ -558,11 +848,11 @@ static int Channel_init(ChannelObject *self, PyObject *args, PyObject *kwargs)
              *servers = NULL, *domains = NULL, *lookups = NULL, *sock_state_cb = NULL, *sndbuf = NULL,
              *rcvbuf = NULL, *rotate = NULL, *local_ip = NULL, *local_dev = NULL, *resolvconf = NULL,
              *event_thread = NULL, *keep = NULL;
-    long v;
+    chan_core *c = CORE(self);
     double secs;
-    int rc;
+    int rc, threaded = 0;
 
-    if (self->state != CH_NEW) {
+    if (c->state != CH_NEW) {
         PyErr_SetString(PyExc_RuntimeError, "Channel is already initialized");
         return -1;
     }
@@ -571,70 +861,35 @@ static int Channel_init(ChannelObject *self, PyObject *args, PyObject *kwargs)
                                      &sock_state_cb, &sndbuf, &rcvbuf, &rotate, &local_ip, &local_dev,
                                      &resolvconf, &event_thread))
         return -1;
-    free_options(self);
-    self->optmask = ARES_OPT_SOCK_STATE_CB;
-    self->opts.sock_state_cb = on_sock_state;
-    self->opts.sock_state_cb_data = self;
+    free_options(c);
+    c->optmask = ARES_OPT_SOCK_STATE_CB;
+    c->opts.sock_state_cb = on_sock_state;
+    c->opts.sock_state_cb_data = c;
 
-    if ((rc = int_option(flags, "flags", 0, INT_MAX, &v)) < 0)
-        goto fail;
-    if (rc) {
-        self->opts.flags = (int)v;
-        self->optmask |= ARES_OPT_FLAGS;
-    }
+    INT_OPT(flags, "flags", 0, INT_MAX, flags, ARES_OPT_FLAGS);
     if ((rc = seconds_option(timeout, "timeout", &secs)) < 0)
         goto fail;
     if (rc) {
         int ms = (int)(secs * 1000.0);
-        self->opts.timeout = ms > 0 ? ms : (secs > 0 ? 1 : 0);
-        self->optmask |= ARES_OPT_TIMEOUTMS;
+        c->opts.timeout = ms > 0 ? ms : (secs > 0 ? 1 : 0);
+        c->optmask |= ARES_OPT_TIMEOUTMS;
     }
-    if ((rc = int_option(tries, "tries", 1, INT_MAX, &v)) < 0)
-        goto fail;
-    if (rc) {
-        self->opts.tries = (int)v;
-        self->optmask |= ARES_OPT_TRIES;
-    }
-    if ((rc = int_option(ndots, "ndots", 0, INT_MAX, &v)) < 0)
-        goto fail;
-    if (rc) {
-        self->opts.ndots = (int)v;
-        self->optmask |= ARES_OPT_NDOTS;
-    }
-    if ((rc = int_option(tcp_port, "tcp_port", 1, 65535, &v)) < 0)
-        goto fail;
-    if (rc) {
-        self->opts.tcp_port = (unsigned short)v;
-        self->optmask |= ARES_OPT_TCP_PORT;
-    }
-    if ((rc = int_option(udp_port, "udp_port", 1, 65535, &v)) < 0)
-        goto fail;
-    if (rc) {
-        self->opts.udp_port = (unsigned short)v;
-        self->optmask |= ARES_OPT_UDP_PORT;
-    }
-    if ((rc = int_option(sndbuf, "socket_send_buffer_size", 1, INT_MAX, &v)) < 0)
-        goto fail;
-    if (rc) {
-        self->opts.socket_send_buffer_size = (int)v;
-        self->optmask |= ARES_OPT_SOCK_SNDBUF;
-    }
-    if ((rc = int_option(rcvbuf, "socket_receive_buffer_size", 1, INT_MAX, &v)) < 0)
-        goto fail;
-    if (rc) {
-        self->opts.socket_receive_buffer_size = (int)v;
-        self->optmask |= ARES_OPT_SOCK_RCVBUF;
-    }
+    INT_OPT(tries, "tries", 1, INT_MAX, tries, ARES_OPT_TRIES);
+    INT_OPT(ndots, "ndots", 0, INT_MAX, ndots, ARES_OPT_NDOTS);
+    INT_OPT(tcp_port, "tcp_port", 1, 65535, tcp_port, ARES_OPT_TCP_PORT);
+    INT_OPT(udp_port, "udp_port", 1, 65535, udp_port, ARES_OPT_UDP_PORT);
+    INT_OPT(sndbuf, "socket_send_buffer_size", 1, INT_MAX, socket_send_buffer_size, ARES_OPT_SOCK_SNDBUF);
+    INT_OPT(rcvbuf, "socket_receive_buffer_size", 1, INT_MAX, socket_receive_buffer_size, ARES_OPT_SOCK_RCVBUF);
     if (rotate != NULL && rotate != Py_None) {
         int r = PyObject_IsTrue(rotate);
         if (r < 0)
             goto fail;
         if (r)
-            self->optmask |= ARES_OPT_ROTATE;
+            c->optmask |= ARES_OPT_ROTATE;
     }
-    if (servers != NULL && servers != Py_None && servers_parse(servers, &self->servers, &self->nservers) < 0)
+    if (servers != NULL && servers != Py_None && servers_parse(servers, &c->servers, &c->nservers) < 0)
         goto fail;
-    if (domains != NULL && domains != Py_None && set_domains(self, domains) < 0)
+    if (domains != NULL && domains != Py_None && set_domains(c, domains) < 0)
         goto fail;
     if (lookups != NULL && lookups != Py_None) {
         const char *s = text_arg(lookups, "lookups", &keep);
@@ -645,21 +900,20 @@ static int Channel_init(ChannelObject *self, PyObject *args, PyObject *kwargs)
             PyErr_Format(PyExc_ValueError, "lookups must be \"b\", \"f\", \"bf\" or \"fb\", got %R", lookups);
             goto fail;
         }
-        if ((self->opts.lookups = pymem_strdup(s)) == NULL)
+        if ((c->opts.lookups = pymem_strdup(s)) == NULL)
             goto fail;
         Py_CLEAR(keep);
-        self->optmask |= ARES_OPT_LOOKUPS;
+        c->optmask |= ARES_OPT_LOOKUPS;
     }
     if (resolvconf != NULL && resolvconf != Py_None) {
         if (!PyUnicode_FSConverter(resolvconf, &keep))
             goto fail;
-        if ((self->opts.resolvconf_path = pymem_strdup(PyBytes_AS_STRING(keep))) == NULL)
+        if ((c->opts.resolvconf_path = pymem_strdup(PyBytes_AS_STRING(keep))) == NULL)
             goto fail;
         Py_CLEAR(keep);
-        self->optmask |= ARES_OPT_RESOLVCONF;
+        c->optmask |= ARES_OPT_RESOLVCONF;
     }
-    if (local_ip != NULL && local_ip != Py_None &&
-        parse_ip(local_ip, "local_ip", &self->local_family, self->local_addr) < 0)
+    if (local_ip != NULL && local_ip != Py_None && parse_ip(local_ip, "local_ip", &c->local_family, c->local_addr) < 0)
         goto fail;
     if (local_dev != NULL && local_dev != Py_None) {
         const char *s = text_arg(local_dev, "local_dev", &keep);
@@ -670,72 +924,78 @@ static int Channel_init(ChannelObject *self, PyObject *args, PyObject *kwargs)
                          local_dev);
             goto fail;
         }
-        if ((self->local_dev = pymem_strdup(s)) == NULL)
+        if ((c->local_dev = pymem_strdup(s)) == NULL)
             goto fail;
         Py_CLEAR(keep);
     }
-    if (sock_state_cb != NULL && sock_state_cb != Py_None) {
-        if (!PyCallable_Check(sock_state_cb)) {
-            PyErr_SetString(PyExc_TypeError, "sock_state_cb must be callable");
-            goto fail;
-        }
-        Py_INCREF(sock_state_cb);
-        Py_XSETREF(self->sock_state_cb, sock_state_cb);
-        self->want_sock_events = 1;
+    if (sock_state_cb != NULL && sock_state_cb != Py_None && !PyCallable_Check(sock_state_cb)) {
+        PyErr_SetString(PyExc_TypeError, "sock_state_cb must be callable");
+        goto fail;
     }
-    if (event_thread != NULL && event_thread != Py_None) {
-        int r = PyObject_IsTrue(event_thread);
-        if (r < 0)
-            goto fail;
-        if (r && self->sock_state_cb != NULL) {
-            PyErr_SetString(PyExc_ValueError, "sock_state_cb and event_thread=True cannot be used together");
-            goto fail;
-        }
-        if (r) {
-            PyErr_SetString(PyExc_NotImplementedError,
-                            "event_thread=True is not available in this build yet; drive the channel with "
-                            "sock_state_cb or a pycares_ng backend");
-            goto fail;
-        }
+    if (event_thread != NULL && (threaded = PyObject_IsTrue(event_thread)) < 0)
+        goto fail;
+    if (threaded && sock_state_cb != NULL && sock_state_cb != Py_None) {
+        PyErr_SetString(PyExc_ValueError, "sock_state_cb and event_thread=True cannot be used together: the event "
+                        "thread watches the sockets itself");
+        goto fail;
+    }
+    if (threaded && c->wake_fd < 0 && (c->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+        PyErr_SetFromErrno(PyExc_OSError);
+        goto fail;
+    }
+    c->threaded = threaded;
+    if (sock_state_cb != NULL && sock_state_cb != Py_None) {
+        Py_INCREF(sock_state_cb);
+        Py_XSETREF(c->sock_state_cb, sock_state_cb);
+        c->want_sock_events = 1;
     }
 
     generation *g;
-    rc = gen_create(self, self->servers, self->nservers, &g);
+    rc = gen_create(c, c->servers, c->nservers, &g);
     if (rc != ARES_SUCCESS) {
-        raise_ares_error(self->st, rc);
+        raise_ares_error(c->st, rc);
         goto fail;
     }
-    chan_lock(self);
-    gen_install(self, g);
-    self->state = CH_OPEN;
-    pthread_mutex_unlock(&self->lock);
+    core_lock(c);
+    gen_install(c, g);
+    c->state = CH_OPEN;
+    pthread_mutex_unlock(&c->lock);
+    if (threaded && start_thread(c) < 0) {
+        core_lock(c);
+        c->gens = NULL;
+        c->state = CH_NEW;
+        pthread_mutex_unlock(&c->lock);
+        ares_destroy(g->ch);
+        free(g);
+        goto fail;
+    }
     return 0;
 fail:
     Py_XDECREF(keep);
-    Py_CLEAR(self->sock_state_cb);
-    self->want_sock_events = 0;
-    free_options(self);
+    Py_CLEAR(c->sock_state_cb);
+    c->want_sock_events = 0;
+    c->threaded = 0;
+    free_options(c);
     return -1;
 }
 
 /* ---- queries -------------------------------------------------------------------------------- */
 
-static int valid_class(long c)
+static int valid_class(long k)
 {
-    return c == 1 || c == 3 || c == 4 || c == 254 || c == 255;
+    return k == 1 || k == 3 || k == 4 || k == 254 || k == 255;
 }
 
-static PyObject *submit_query(ChannelObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+static PyObject *submit_query(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
                               const char *fname, int search, int kind)
 {
     static const char *const names[] = {"name", "query_type", "callback", "query_class", NULL};
+    chan_core *c = CORE(self);
     PyObject *a[4];
     char buf[NAME_BUF_SIZE];
     long qtype, qclass = 1;
 
-    if (parse_args(fname, args, nargs, kwnames, names, 3, a) < 0)
-        return NULL;
-    if (check_open(self) < 0)
+    if (parse_args(fname, args, nargs, kwnames, names, 3, a) < 0 || check_open(c) < 0)
         return NULL;
     if (int_option(a[1], "query_type", LONG_MIN, LONG_MAX, &qtype) != 1) {
         if (!PyErr_Occurred())
@@ -758,57 +1018,57 @@ static PyObject *submit_query(ChannelObject *self, PyObject *const *args, Py_ssi
         PyErr_SetString(PyExc_TypeError, "callback must be callable");
         return NULL;
     }
-    if (name_encode(self->st, a[0], buf, "name") < 0)
+    if (name_encode(c->st, a[0], buf, "name") < 0)
         return NULL;
 
     request *r = PyMem_Calloc(1, sizeof(*r));
     if (r == NULL)
         return PyErr_NoMemory();
     r->ev.kind = EV_REQUEST;
-    r->owner = self;
+    r->core = c;
     r->kind = kind;
     r->qtype = (int)qtype;
     Py_INCREF(a[2]);
     r->callback = a[2];
 
-    chan_lock(self);
-    if (self->state != CH_OPEN) {
-        pthread_mutex_unlock(&self->lock);
+    core_lock(c);
+    if (c->state != CH_OPEN) {
+        pthread_mutex_unlock(&c->lock);
         Py_DECREF(r->callback);
         PyMem_Free(r);
-        return check_open(self), NULL;
+        check_open(c);
+        return NULL;
     }
-    r->next = self->reqs;
-    if (self->reqs != NULL)
-        self->reqs->prev = r;
-    self->reqs = r;
-    r->gen = self->gens;
+    r->next = c->reqs;
+    if (c->reqs != NULL)
+        c->reqs->prev = r;
+    c->reqs = r;
+    r->gen = c->gens;
     r->gen->pending++;
     if (search)
         ares_search(r->gen->ch, buf, (int)qclass, (int)qtype, on_query_done, r);
     else
         ares_query(r->gen->ch, buf, (int)qclass, (int)qtype, on_query_done, r);
-    chan_unlock(self);
-    deliver_events(self);
+    after_call(c, core_unlock(c));
     Py_RETURN_NONE;
 }
 
-static PyObject *Channel_query(ChannelObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+static PyObject *Channel_query(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     return submit_query(self, args, nargs, kwnames, "query", 0, REQ_QUERY);
 }
 
-static PyObject *Channel_search(ChannelObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+static PyObject *Channel_search(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     return submit_query(self, args, nargs, kwnames, "search", 1, REQ_QUERY);
 }
 
-static PyObject *Channel_query_dns(ChannelObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+static PyObject *Channel_query_dns(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     return submit_query(self, args, nargs, kwnames, "query_dns", 0, REQ_QUERY_DNS);
 }
 
-static PyObject *Channel_search_dns(ChannelObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+static PyObject *Channel_search_dns(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     return submit_query(self, args, nargs, kwnames, "search_dns", 1, REQ_QUERY_DNS);
 }
@@ -829,19 +1089,19 @@ static int fd_arg(PyObject *obj, const char *what, int *fd)
     return 0;
 }
 
-static PyObject *process(ChannelObject *self, int rfd, int wfd)
+static PyObject *process(PyObject *self, int rfd, int wfd)
 {
-    if (check_open(self) < 0)
+    chan_core *c = CORE(self);
+    if (check_open(c) < 0)
         return NULL;
-    chan_lock(self);
-    FOR_EACH_GEN(self, g)
+    core_lock(c);
+    FOR_EACH_GEN(c, g)
         ares_process_fd(g->ch, (ares_socket_t)rfd, (ares_socket_t)wfd);
-    chan_unlock(self);
-    deliver_events(self);
+    after_call(c, core_unlock(c));
     Py_RETURN_NONE;
 }
 
-static PyObject *Channel_process_fd(ChannelObject *self, PyObject *const *args, Py_ssize_t nargs)
+static PyObject *Channel_process_fd(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     int rfd, wfd;
     if (nargs != 2) {
@@ -853,7 +1113,7 @@ static PyObject *Channel_process_fd(ChannelObject *self, PyObject *const *args, 
     return process(self, rfd, wfd);
 }
 
-static PyObject *Channel_process_read_fd(ChannelObject *self, PyObject *arg)
+static PyObject *Channel_process_read_fd(PyObject *self, PyObject *arg)
 {
     int fd;
     if (fd_arg(arg, "read_fd", &fd) < 0)
@@ -861,7 +1121,7 @@ static PyObject *Channel_process_read_fd(ChannelObject *self, PyObject *arg)
     return process(self, fd, ARES_SOCKET_BAD);
 }
 
-static PyObject *Channel_process_write_fd(ChannelObject *self, PyObject *arg)
+static PyObject *Channel_process_write_fd(PyObject *self, PyObject *arg)
 {
     int fd;
     if (fd_arg(arg, "write_fd", &fd) < 0)
@@ -869,14 +1129,28 @@ static PyObject *Channel_process_write_fd(ChannelObject *self, PyObject *arg)
     return process(self, ARES_SOCKET_BAD, fd);
 }
 
-static PyObject *Channel_getsock(ChannelObject *self, PyObject *unused)
+static PyObject *int_list(const int *v, int n)
 {
+    PyObject *list = PyList_New(n);
+    for (int i = 0; list != NULL && i < n; i++) {
+        PyObject *x = PyLong_FromLong(v[i]);
+        if (x == NULL)
+            Py_CLEAR(list);
+        else
+            PyList_SET_ITEM(list, i, x);
+    }
+    return list;
+}
+
+static PyObject *Channel_getsock(PyObject *self, PyObject *unused)
+{
+    chan_core *c = CORE(self);
     ares_socket_t socks[ARES_GETSOCK_MAXNUM];
     int rfds[64], wfds[64], nr = 0, nw = 0;
-    if (check_open(self) < 0)
+    if (check_open(c) < 0)
         return NULL;
-    chan_lock(self);
-    FOR_EACH_GEN(self, g) {
+    core_lock(c);
+    FOR_EACH_GEN(c, g) {
         int bits = ares_getsock(g->ch, socks, ARES_GETSOCK_MAXNUM);
         for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
             if (ARES_GETSOCK_READABLE(bits, i) && nr < 64)
@@ -885,35 +1159,21 @@ static PyObject *Channel_getsock(ChannelObject *self, PyObject *unused)
                 wfds[nw++] = (int)socks[i];
         }
     }
-    chan_unlock(self);
-    PyObject *r = PyList_New(nr), *w = PyList_New(nw);
-    if (r == NULL || w == NULL)
-        goto fail;
-    for (int i = 0; i < nr; i++) {
-        PyObject *v = PyLong_FromLong(rfds[i]);
-        if (v == NULL)
-            goto fail;
-        PyList_SET_ITEM(r, i, v);
-    }
-    for (int i = 0; i < nw; i++) {
-        PyObject *v = PyLong_FromLong(wfds[i]);
-        if (v == NULL)
-            goto fail;
-        PyList_SET_ITEM(w, i, v);
+    pthread_mutex_unlock(&c->lock);
+    PyObject *r = int_list(rfds, nr), *w = r ? int_list(wfds, nw) : NULL;
+    if (w == NULL) {
+        Py_XDECREF(r);
+        return NULL;
     }
     return Py_BuildValue("(NN)", r, w);
-fail:
-    Py_XDECREF(r);
-    Py_XDECREF(w);
-    return NULL;
 }
 
-static PyObject *Channel_timeout(ChannelObject *self, PyObject *const *args, Py_ssize_t nargs)
+static PyObject *Channel_timeout(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
+    chan_core *c = CORE(self);
     double cap = 0.0;
-    int have_cap = 0;
+    int have_cap = 0, have_best = 0;
     struct timeval maxtv, tv, best = {0, 0};
-    int have_best = 0;
 
     if (nargs > 1) {
         PyErr_Format(PyExc_TypeError, "timeout() takes at most 1 argument (%zd given)", nargs);
@@ -921,21 +1181,21 @@ static PyObject *Channel_timeout(ChannelObject *self, PyObject *const *args, Py_
     }
     if (nargs == 1 && (have_cap = seconds_option(args[0], "timeout", &cap)) < 0)
         return NULL;
-    if (check_open(self) < 0)
+    if (check_open(c) < 0)
         return NULL;
     if (have_cap) {
         maxtv.tv_sec = (time_t)cap;
         maxtv.tv_usec = (suseconds_t)((cap - (double)maxtv.tv_sec) * 1e6);
     }
-    chan_lock(self);
-    FOR_EACH_GEN(self, g) {
+    core_lock(c);
+    FOR_EACH_GEN(c, g) {
         struct timeval *t = ares_timeout(g->ch, have_cap ? &maxtv : NULL, &tv);
         if (t != NULL && (!have_best || timercmp(t, &best, <))) {
             best = *t;
             have_best = 1;
         }
     }
-    chan_unlock(self);
+    pthread_mutex_unlock(&c->lock);
     if (!have_best)
         return PyFloat_FromDouble(have_cap ? cap : 0.0);
     return PyFloat_FromDouble((double)best.tv_sec + (double)best.tv_usec / 1e6);
@@ -943,101 +1203,118 @@ static PyObject *Channel_timeout(ChannelObject *self, PyObject *const *args, Py_
 
 /* ---- control -------------------------------------------------------------------------------- */
 
-static PyObject *Channel_cancel(ChannelObject *self, PyObject *unused)
+static PyObject *Channel_cancel(PyObject *self, PyObject *unused)
 {
-    if (check_open(self) < 0)
+    chan_core *c = CORE(self);
+    if (check_open(c) < 0)
         return NULL;
-    chan_lock(self);
-    FOR_EACH_GEN(self, g)
+    core_lock(c);
+    FOR_EACH_GEN(c, g)
         ares_cancel(g->ch);
-    chan_unlock(self);
-    deliver_events(self);
+    after_call(c, core_unlock(c));
     Py_RETURN_NONE;
 }
 
-/* Destroys every generation (pending requests get ARES_EDESTRUCTION) and delivers what that
- * produced. Idempotent; safe from a callback, since callbacks never run inside libcares. */
-static void channel_close(ChannelObject *self)
+/* Destroys every generation (pending requests get ARES_EDESTRUCTION), stops the I/O thread and
+ * delivers what that produced. Idempotent; safe from a callback, since callbacks never run
+ * inside libcares. */
+static void channel_close(chan_core *c)
 {
-    chan_lock(self);
-    if (self->state != CH_OPEN) {
-        self->state = CH_CLOSED;
-        pthread_mutex_unlock(&self->lock);
+    core_lock(c);
+    if (c->state != CH_OPEN) {
+        c->state = CH_CLOSED;
+        pthread_mutex_unlock(&c->lock);
         return;
     }
-    self->state = CH_CLOSED;
-    generation *g = self->gens;
-    self->gens = NULL;
+    c->state = CH_CLOSED;
+    c->stop = 1;
+    generation *g = c->gens;
+    c->gens = NULL;
     while (g != NULL) {
         generation *next = g->next;
         ares_destroy(g->ch);
         free(g);
         g = next;
     }
-    pthread_mutex_unlock(&self->lock);
-    deliver_events(self);
-    self->want_sock_events = 0;
-    Py_CLEAR(self->sock_state_cb);
+    pthread_mutex_unlock(&c->lock);
+    stop_thread(c);
+    deliver_events(c);
+    c->want_sock_events = 0;
+    Py_CLEAR(c->sock_state_cb);
 }
 
-static PyObject *Channel_close(ChannelObject *self, PyObject *unused)
+void channel_shutdown_threads(module_state *st)
 {
-    channel_close(self);
+    while (st->threaded != NULL) {
+        chan_core *c = st->threaded;
+        c->refs++; /* keep it while its callbacks run */
+        channel_close(c);
+        registry_remove(c);
+        core_decref(c);
+    }
+}
+
+static PyObject *Channel_close(PyObject *self, PyObject *unused)
+{
+    channel_close(CORE(self));
     Py_RETURN_NONE;
 }
 
-static PyObject *Channel_enter(ChannelObject *self, PyObject *unused)
+static PyObject *Channel_enter(PyObject *self, PyObject *unused)
 {
-    if (check_open(self) < 0)
+    if (check_open(CORE(self)) < 0)
         return NULL;
     Py_INCREF(self);
-    return (PyObject *)self;
+    return self;
 }
 
-static PyObject *Channel_exit(ChannelObject *self, PyObject *const *args, Py_ssize_t nargs)
+static PyObject *Channel_exit(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    channel_close(self);
+    channel_close(CORE(self));
     Py_RETURN_FALSE;
 }
 
-static PyObject *Channel_reinit(ChannelObject *self, PyObject *unused)
+static PyObject *Channel_reinit(PyObject *self, PyObject *unused)
 {
+    chan_core *c = CORE(self);
     generation *g;
-    if (check_open(self) < 0)
+    if (check_open(c) < 0)
         return NULL;
-    int rc = gen_create(self, self->servers, self->nservers, &g);
+    int rc = gen_create(c, c->servers, c->nservers, &g);
     if (rc != ARES_SUCCESS)
-        return raise_ares_error(self->st, rc);
-    chan_lock(self);
-    if (self->state != CH_OPEN) {
-        pthread_mutex_unlock(&self->lock);
+        return raise_ares_error(c->st, rc);
+    core_lock(c);
+    if (c->state != CH_OPEN) {
+        pthread_mutex_unlock(&c->lock);
         ares_destroy(g->ch);
         free(g);
-        return check_open(self), NULL;
+        check_open(c);
+        return NULL;
     }
-    gen_install(self, g);
-    chan_unlock(self);
-    deliver_events(self);
+    gen_install(c, g);
+    after_call(c, core_unlock(c));
     Py_RETURN_NONE;
 }
 
-static PyObject *Channel_set_local_ip(ChannelObject *self, PyObject *arg)
+static PyObject *Channel_set_local_ip(PyObject *self, PyObject *arg)
 {
+    chan_core *c = CORE(self);
     int family;
     unsigned char addr[16];
-    if (parse_ip(arg, "local_ip", &family, addr) < 0 || check_open(self) < 0)
+    if (parse_ip(arg, "local_ip", &family, addr) < 0 || check_open(c) < 0)
         return NULL;
-    chan_lock(self);
-    self->local_family = family;
-    memcpy(self->local_addr, addr, sizeof(addr));
-    FOR_EACH_GEN(self, g)
-        gen_apply_local(self, g->ch);
-    chan_unlock(self);
+    core_lock(c);
+    c->local_family = family;
+    memcpy(c->local_addr, addr, sizeof(addr));
+    FOR_EACH_GEN(c, g)
+        gen_apply_local(c, g->ch);
+    pthread_mutex_unlock(&c->lock);
     Py_RETURN_NONE;
 }
 
-static PyObject *Channel_set_local_dev(ChannelObject *self, PyObject *arg)
+static PyObject *Channel_set_local_dev(PyObject *self, PyObject *arg)
 {
+    chan_core *c = CORE(self);
     PyObject *keep = NULL;
     const char *s = text_arg(arg, "local_dev", &keep);
     if (s == NULL)
@@ -1049,32 +1326,33 @@ static PyObject *Channel_set_local_dev(ChannelObject *self, PyObject *arg)
     }
     char *dev = pymem_strdup(s);
     Py_DECREF(keep);
-    if (dev == NULL || check_open(self) < 0) {
+    if (dev == NULL || check_open(c) < 0) {
         PyMem_Free(dev);
         return NULL;
     }
-    chan_lock(self);
-    char *old = self->local_dev;
-    self->local_dev = dev;
-    FOR_EACH_GEN(self, g)
-        gen_apply_local(self, g->ch);
-    chan_unlock(self);
+    core_lock(c);
+    char *old = c->local_dev;
+    c->local_dev = dev;
+    FOR_EACH_GEN(c, g)
+        gen_apply_local(c, g->ch);
+    pthread_mutex_unlock(&c->lock);
     PyMem_Free(old);
     Py_RETURN_NONE;
 }
 
-static PyObject *Channel_get_servers(ChannelObject *self, void *closure)
+static PyObject *Channel_get_servers(PyObject *self, void *closure)
 {
+    chan_core *c = CORE(self);
     struct ares_addr_port_node *list = NULL;
     char text[INET6_ADDRSTRLEN + 16];
-    if (check_open(self) < 0)
+    if (check_open(c) < 0)
         return NULL;
-    int default_port = (self->optmask & ARES_OPT_UDP_PORT) ? self->opts.udp_port : 53;
-    chan_lock(self);
-    int rc = ares_get_servers_ports(self->gens->ch, &list);
-    chan_unlock(self);
+    int default_port = (c->optmask & ARES_OPT_UDP_PORT) ? c->opts.udp_port : 53;
+    core_lock(c);
+    int rc = ares_get_servers_ports(c->gens->ch, &list);
+    pthread_mutex_unlock(&c->lock);
     if (rc != ARES_SUCCESS)
-        return raise_ares_error(self->st, rc);
+        return raise_ares_error(c->st, rc);
     PyObject *out = PyList_New(0);
     for (struct ares_addr_port_node *n = list; out != NULL && n != NULL; n = n->next) {
         char ip[INET6_ADDRSTRLEN];
@@ -1094,98 +1372,103 @@ static PyObject *Channel_get_servers(ChannelObject *self, void *closure)
     return out;
 }
 
-static int Channel_set_servers(ChannelObject *self, PyObject *value, void *closure)
+static int Channel_set_servers(PyObject *self, PyObject *value, void *closure)
 {
+    chan_core *c = CORE(self);
+    struct ares_addr_port_node *nodes;
+    int count;
     if (value == NULL) {
         PyErr_SetString(PyExc_AttributeError, "servers cannot be deleted");
         return -1;
     }
-    struct ares_addr_port_node *nodes;
-    int count;
     if (servers_parse(value, &nodes, &count) < 0)
         return -1;
-    if (check_open(self) < 0) {
+    if (check_open(c) < 0) {
         free(nodes);
         return -1;
     }
-    chan_lock(self);
-    int rc = ares_set_servers_ports(self->gens->ch, count ? nodes : NULL);
-    chan_unlock(self);
+    core_lock(c);
+    int rc = ares_set_servers_ports(c->gens->ch, count ? nodes : NULL);
+    int waiting = core_unlock(c);
     if (rc == ARES_ENOTIMP) {
         /* c-ares 1.18 refuses while queries are pending: continue on a new generation. */
         generation *g;
-        rc = gen_create(self, nodes, count, &g);
+        rc = gen_create(c, nodes, count, &g);
         if (rc == ARES_SUCCESS) {
-            chan_lock(self);
-            gen_install(self, g);
-            chan_unlock(self);
+            core_lock(c);
+            gen_install(c, g);
+            waiting = core_unlock(c);
         }
     }
-    deliver_events(self);
+    after_call(c, waiting);
     if (rc != ARES_SUCCESS) {
         free(nodes);
-        raise_ares_error(self->st, rc);
+        raise_ares_error(c->st, rc);
         return -1;
     }
-    free(self->servers);
-    self->servers = nodes;
-    self->nservers = count;
+    free(c->servers);
+    c->servers = nodes;
+    c->nservers = count;
     return 0;
 }
 
 /* ---- object protocol ------------------------------------------------------------------------ */
 
-static void Channel_finalize(PyObject *op)
+static void Channel_finalize(PyObject *self)
 {
-    ChannelObject *self = (ChannelObject *)op;
     PyObject *t, *v, *tb;
     PyErr_Fetch(&t, &v, &tb);
-    if (self->state == CH_OPEN)
-        channel_close(self);
+    if (CORE(self) != NULL && CORE(self)->state == CH_OPEN)
+        channel_close(CORE(self));
     PyErr_Restore(t, v, tb);
 }
 
-static int Channel_traverse(ChannelObject *self, visitproc visit, void *arg)
+static int Channel_traverse(PyObject *self, visitproc visit, void *arg)
 {
+    chan_core *c = CORE(self);
     Py_VISIT(Py_TYPE(self));
-    Py_VISIT(self->module);
-    Py_VISIT(self->sock_state_cb);
-    for (request *r = self->reqs; r != NULL; r = r->next)
+    if (c == NULL)
+        return 0;
+    Py_VISIT(c->module);
+    Py_VISIT(c->sock_state_cb);
+    for (request *r = c->reqs; r != NULL; r = r->next)
         Py_VISIT(r->callback);
     return 0;
 }
 
-static int Channel_clear(ChannelObject *self)
+static int Channel_clear(PyObject *self)
 {
-    /* Runs after the finalizer closed the channel, so no request is left. */
-    Py_CLEAR(self->sock_state_cb);
+    /* Runs after the finalizer closed the channel, so no request is left to clear. */
+    if (CORE(self) != NULL)
+        Py_CLEAR(CORE(self)->sock_state_cb);
     return 0;
 }
 
-static void Channel_dealloc(ChannelObject *self)
+static void Channel_dealloc(PyObject *self)
 {
     PyTypeObject *tp = Py_TYPE(self);
-    if (PyObject_CallFinalizerFromDealloc((PyObject *)self) < 0)
+    if (PyObject_CallFinalizerFromDealloc(self) < 0)
         return; /* resurrected */
     PyObject_GC_UnTrack(self);
-    if (self->weakreflist != NULL)
-        PyObject_ClearWeakRefs((PyObject *)self);
-    Channel_clear(self);
-    free_options(self);
-    pthread_mutex_destroy(&self->lock);
-    Py_CLEAR(self->module);
-    tp->tp_free((PyObject *)self);
+    if (((ChannelObject *)self)->weakreflist != NULL)
+        PyObject_ClearWeakRefs(self);
+    chan_core *c = CORE(self);
+    if (c != NULL) {
+        ((ChannelObject *)self)->core = NULL;
+        core_decref(c);
+    }
+    tp->tp_free(self);
     Py_DECREF(tp);
 }
 
-static PyObject *Channel_destroy(ChannelObject *self, PyObject *unused)
+static PyObject *Channel_get_closed(PyObject *self, void *closure)
 {
-    return Channel_close(self, unused);
+    return PyBool_FromLong(CORE(self)->state == CH_CLOSED);
 }
 
-static PyObject *Channel_get_closed(ChannelObject *self, void *closure)
+static PyObject *Channel_get_event_thread(PyObject *self, void *closure)
 {
-    return PyBool_FromLong(self->state == CH_CLOSED);
+    return PyBool_FromLong(CORE(self)->thread_running);
 }
 
 static PyMethodDef Channel_methods[] = {
@@ -1216,7 +1499,7 @@ static PyMethodDef Channel_methods[] = {
      "reinit()\n--\n\nRe-read the system configuration; pending queries finish on the old one."},
     {"close", (PyCFunction)Channel_close, METH_NOARGS,
      "close()\n--\n\nClose the channel; pending callbacks get ARES_EDESTRUCTION. Idempotent."},
-    {"destroy", (PyCFunction)Channel_destroy, METH_NOARGS, "destroy()\n--\n\nAlias of close()."},
+    {"destroy", (PyCFunction)Channel_close, METH_NOARGS, "destroy()\n--\n\nAlias of close()."},
     {"set_local_ip", (PyCFunction)Channel_set_local_ip, METH_O,
      "set_local_ip(ip)\n--\n\nSend queries from this IPv4 or IPv6 address."},
     {"set_local_dev", (PyCFunction)Channel_set_local_dev, METH_O,
@@ -1227,9 +1510,10 @@ static PyMethodDef Channel_methods[] = {
 };
 
 static PyGetSetDef Channel_getset[] = {
-    {"servers", (getter)Channel_get_servers, (setter)Channel_set_servers,
+    {"servers", Channel_get_servers, Channel_set_servers,
      "The name servers, as \"ip\" or \"ip:port\" / \"[ipv6]:port\" strings.", NULL},
-    {"closed", (getter)Channel_get_closed, NULL, "True once close() was called.", NULL},
+    {"closed", Channel_get_closed, NULL, "True once close() was called.", NULL},
+    {"event_thread", Channel_get_event_thread, NULL, "True while the channel's own I/O thread runs.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -1,4 +1,5 @@
-/* The Channel type: one c-ares channel, its lock and its queue of finished work. */
+/* The Channel type: one c-ares channel, its lock, its queue of finished work and, optionally,
+ * its own I/O thread. */
 #ifndef PYCARES_NG_CHANNEL_H
 #define PYCARES_NG_CHANNEL_H
 
@@ -24,12 +25,14 @@ typedef struct generation {
     struct generation *next;
 } generation;
 
+struct chan_core;
+
 /* One accepted request; owns its callback reference and is freed in exactly one place
  * (request_deliver), after its callback ran. */
 typedef struct request {
     event ev;                       /* must stay first: the queue links requests through it */
-    struct request *prev, *next;    /* undelivered requests of the channel (GIL-protected) */
-    struct ChannelObject *owner;
+    struct request *prev, *next;    /* undelivered requests of the channel (GIL) */
+    struct chan_core *core;
     generation *gen;
     PyObject *callback;
     unsigned char *abuf;
@@ -41,26 +44,51 @@ typedef struct {
     int fd, readable, writable;
 } sock_event;
 
-typedef struct ChannelObject {
-    PyObject_HEAD
-    PyObject *module;
-    module_state *st;
-    pthread_mutex_t lock;           /* around every libcares call and the queue */
+typedef struct {
+    int fd;
+    short events;
+} watch_entry;
+
+/* Everything the I/O thread may touch lives here, not in the Python object, so a Channel
+ * collected while its thread is still unwinding never leaves the thread a dangling pointer.
+ * Owned by the Channel object and by the running I/O thread (refs, changed with the GIL). */
+typedef struct chan_core {
+    int refs;
+    pthread_mutex_t lock;           /* around every libcares call, the queue and the watch table */
     int state;
     generation *gens;               /* current first, then retired ones */
     event *q_head, *q_tail;         /* finished work, in order (lock) */
     request *reqs;                  /* undelivered requests, for GC traversal (GIL) */
-    PyObject *sock_state_cb;
+    PyObject *module;
+    module_state *st;
+    PyObject *sock_state_cb;        /* GIL */
     int want_sock_events;
     /* What a fresh generation is built from. */
     struct ares_options opts;
     int optmask;
-    struct ares_addr_port_node *servers;   /* user servers (malloc), or NULL */
+    struct ares_addr_port_node *servers;
     int nservers;
     char *local_dev;
     int local_family;
     unsigned char local_addr[16];
+    /* The I/O thread (event_thread=True). */
+    int threaded;
+    pthread_t thread;
+    int thread_running;             /* GIL */
+    int stop;                       /* lock */
+    int wake_fd;                    /* eventfd */
+    watch_entry *watch;             /* the sockets libcares wants watched (lock) */
+    int nwatch, capwatch;
+    struct chan_core *reg_prev, *reg_next;  /* the module's list of threaded channels (GIL) */
+} chan_core;
+
+typedef struct ChannelObject {
+    PyObject_HEAD
+    chan_core *core;
     PyObject *weakreflist;
 } ChannelObject;
+
+/* Closes every channel that still runs an I/O thread (the module's atexit hook). */
+void channel_shutdown_threads(module_state *st);
 
 #endif

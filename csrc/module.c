@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 
 #include "answer.h"
+#include "channel.h"
 #include "dns_parse.h"
 #include "names.h"
 
@@ -123,7 +124,15 @@ static PyObject *mod_encode_name(PyObject *module, PyObject *arg)
     return PyBytes_FromStringAndSize(buf, n);
 }
 
+static PyObject *mod_shutdown(PyObject *module, PyObject *unused)
+{
+    channel_shutdown_threads(get_module_state(module));
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef module_methods[] = {
+    {"_shutdown", mod_shutdown, METH_NOARGS,
+     "_shutdown()\n--\n\nClose every channel that runs an I/O thread (registered with atexit)."},
     {"strerror", mod_strerror, METH_O, "strerror(code)\n--\n\nThe c-ares message for an ARES_E* code."},
     {"ares_threadsafety", mod_threadsafety, METH_NOARGS,
      "ares_threadsafety()\n--\n\nWhether the loaded libcares was built thread-safe. pycares_ng's own "

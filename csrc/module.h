@@ -16,11 +16,14 @@ typedef enum {
     RT_COUNT
 } result_kind;
 
+struct chan_core;
+
 typedef struct {
     PyObject *AresError;
     PyTypeObject *ChannelType;
     PyTypeObject *result_types[RT_COUNT];
     PyObject *idna_encoder;   /* pycares_ng.utils._encode_idna, imported on first non-ASCII name */
+    struct chan_core *threaded;  /* channels running an I/O thread, closed at exit (GIL) */
 } module_state;
 
 extern PyModuleDef pycares_ng_module;

@@ -5,7 +5,8 @@
 
 const char *name_check(const char *s, size_t n)
 {
-    size_t wire = 0, label = 0, i = 0;
+    size_t wire = 0, label = 0, longest = 0, i = 0;
+    int empty_label = 0;
 
     if (memchr(s, '\0', n) != NULL)
         return "contains a NUL character";
@@ -14,16 +15,15 @@ const char *name_check(const char *s, size_t n)
     if (n >= NAME_BUF_SIZE)
         return "is longer than 253 octets";
     while (i < n) {
-        char c = s[i];
-        if (c == '.') {
-            if (label == 0)
-                return "has an empty label";
+        char ch = s[i];
+        if (ch == '.') {
+            empty_label |= label == 0;
             wire += label + 1;
             label = 0;
             i++;
             continue;
         }
-        if (c == '\\') {
+        if (ch == '\\') {
             /* \DDD or \X stand for one octet */
             if (i + 3 < n && s[i + 1] >= '0' && s[i + 1] <= '9' && s[i + 2] >= '0' && s[i + 2] <= '9' &&
                 s[i + 3] >= '0' && s[i + 3] <= '9')
@@ -35,14 +35,17 @@ const char *name_check(const char *s, size_t n)
         } else {
             i++;
         }
-        if (++label > 63)
-            return "has a label longer than 63 octets";
+        if (++label > longest)
+            longest = label;
     }
-    if (label > 0)
-        wire += label + 1;
+    wire += label ? label + 1 : 0;
     /* 253 characters of text without the final dot = 255 octets on the wire with the root. */
     if (wire > 254)
         return "is longer than 253 octets";
+    if (longest > 63)
+        return "has a label longer than 63 octets";
+    if (empty_label)
+        return "has an empty label";
     return NULL;
 }
 

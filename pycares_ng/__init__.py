@@ -2,6 +2,8 @@
 
 A drop-in for pycares 4.x: ``import pycares_ng as pycares`` keeps pycares code working.
 """
+import atexit as _atexit
+
 from . import _core
 from ._core import *  # noqa: F401,F403  (constants, result classes, Channel, AresError)
 from ._core import AresError, Channel, ARES_VERSION, ares_threadsafety
@@ -9,6 +11,10 @@ from . import errno, utils
 from .utils import reverse_address
 
 __version__ = "0.1.0"
+
+# Channels with event_thread=True are closed (and their threads joined) before the interpreter
+# starts tearing itself down, so no I/O thread ever needs the GIL of a dying interpreter.
+_atexit.register(_core._shutdown)
 
 __all__ = sorted(
     name for name in dir(_core) if not name.startswith("_") and name not in ("strerror",)
