@@ -88,7 +88,32 @@ typedef struct ChannelObject {
     PyObject *weakreflist;
 } ChannelObject;
 
+#define FOR_EACH_GEN(c, g) for (generation *g = (c)->gens; g != NULL; g = g->next)
+
+/* channel_core.c: the lock, the event queue, delivery, generations. */
+void core_lock(chan_core *c);          /* GIL held; never waits with the GIL */
+int core_unlock(chan_core *c);         /* reaps idle generations; returns "work is waiting" */
+void core_free(chan_core *c);
+void core_decref(chan_core *c);        /* GIL held */
+void wake_thread(chan_core *c);
+void reap_generations(chan_core *c);
+void on_query_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen);
+void on_sock_state(void *data, ares_socket_t fd, int readable, int writable);
+void deliver_events(chan_core *c);     /* GIL held, lock not held */
+int on_event_thread(chan_core *c);
+void after_call(chan_core *c, int waiting);
+void gen_apply_local(chan_core *c, ares_channel ch);
+int gen_create(chan_core *c, struct ares_addr_port_node *servers, int nservers, generation **out);
+void gen_install(chan_core *c, generation *g);
+
+/* event_thread.c */
+int start_thread(chan_core *c);
+void stop_thread(chan_core *c);
+void registry_remove(chan_core *c);
 /* Closes every channel that still runs an I/O thread (the module's atexit hook). */
 void channel_shutdown_threads(module_state *st);
+
+/* channel.c */
+void channel_close(chan_core *c);
 
 #endif

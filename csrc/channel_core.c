@@ -1,0 +1,335 @@
+/* The channel core: its lock, the queue of recorded libcares events, their delivery to Python
+ * and the libcares channels ("generations") behind one Channel. See channel.h for the rules. */
+#include "channel.h"
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include "answer.h"
+
+/* ---- the lock ------------------------------------------------------------------ */
+
+/* Takes the lock from a thread holding the GIL, never waiting with the GIL held. */
+void core_lock(chan_core *c)
+{
+    if (pthread_mutex_trylock(&c->lock) == 0)
+        return;
+    Py_BEGIN_ALLOW_THREADS
+    pthread_mutex_lock(&c->lock);
+    Py_END_ALLOW_THREADS
+}
+
+/* Destroys retired generations whose last query finished. Lock held, outside libcares callbacks. */
+void reap_generations(chan_core *c)
+{
+    if (c->gens == NULL)
+        return;
+    generation **link = &c->gens->next;
+    while (*link != NULL) {
+        generation *g = *link;
+        if (g->pending == 0) {
+            *link = g->next;
+            ares_destroy(g->ch);
+            free(g);
+        } else {
+            link = &g->next;
+        }
+    }
+}
+
+/* Releases the lock; returns whether work is waiting to be delivered. */
+int core_unlock(chan_core *c)
+{
+    reap_generations(c);
+    int waiting = c->q_head != NULL;
+    pthread_mutex_unlock(&c->lock);
+    return waiting;
+}
+
+void wake_thread(chan_core *c)
+{
+    uint64_t one = 1;
+    ssize_t n = write(c->wake_fd, &one, sizeof(one));
+    (void)n; /* a full eventfd counter is a pending wake-up already */
+}
+
+void core_free(chan_core *c)
+{
+    for (int i = 0; i < c->opts.ndomains; i++)
+        PyMem_Free(c->opts.domains[i]);
+    PyMem_Free(c->opts.domains);
+    PyMem_Free(c->opts.lookups);
+    PyMem_Free(c->opts.resolvconf_path);
+    free(c->servers);
+    PyMem_Free(c->local_dev);
+    free(c->watch);
+    if (c->wake_fd >= 0)
+        close(c->wake_fd);
+    pthread_mutex_destroy(&c->lock);
+    Py_XDECREF(c->sock_state_cb);
+    Py_XDECREF(c->module);
+    PyMem_Free(c);
+}
+
+/* GIL held. */
+void core_decref(chan_core *c)
+{
+    if (--c->refs == 0)
+        core_free(c);
+}
+
+/* ---- the event queue ------------------------------------------------------------------------ */
+
+static void enqueue(chan_core *c, event *e)
+{
+    e->next = NULL;
+    if (c->q_tail != NULL)
+        c->q_tail->next = e;
+    else
+        c->q_head = e;
+    c->q_tail = e;
+}
+
+static event *dequeue(chan_core *c)
+{
+    core_lock(c);
+    event *e = c->q_head;
+    if (e != NULL) {
+        c->q_head = e->next;
+        if (c->q_head == NULL)
+            c->q_tail = NULL;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return e;
+}
+
+/* libcares callback for query/search: record only (lock held, GIL maybe not). */
+void on_query_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+    request *r = arg;
+    /* For the whole-message API a NOERROR reply without answers (NODATA, a referral) is a
+     * result: its authority section is what the caller asked to see. */
+    if (status == ARES_ENODATA && r->kind == REQ_QUERY_DNS && abuf != NULL && alen > 0)
+        status = ARES_SUCCESS;
+    r->status = status;
+    if (status == ARES_SUCCESS && abuf != NULL && alen > 0) {
+        r->abuf = malloc((size_t)alen);
+        if (r->abuf == NULL) {
+            r->status = ARES_ENOMEM;
+        } else {
+            memcpy(r->abuf, abuf, (size_t)alen);
+            r->alen = alen;
+        }
+    }
+    r->gen->pending--;
+    enqueue(r->core, &r->ev);
+}
+
+/* Keeps the I/O thread's table of sockets in step with libcares (lock held). */
+static void watch_update(chan_core *c, int fd, int readable, int writable)
+{
+    short events = (short)((readable ? POLLIN : 0) | (writable ? POLLOUT : 0));
+    for (int i = 0; i < c->nwatch; i++) {
+        if (c->watch[i].fd != fd)
+            continue;
+        if (events)
+            c->watch[i].events = events;
+        else
+            c->watch[i] = c->watch[--c->nwatch];
+        return;
+    }
+    if (!events)
+        return;
+    if (c->nwatch == c->capwatch) {
+        int cap = c->capwatch ? c->capwatch * 2 : 8;
+        watch_entry *w = realloc(c->watch, (size_t)cap * sizeof(*w));
+        if (w == NULL)
+            return; /* the query on this socket will time out rather than hang */
+        c->watch = w;
+        c->capwatch = cap;
+    }
+    c->watch[c->nwatch].fd = fd;
+    c->watch[c->nwatch].events = events;
+    c->nwatch++;
+}
+
+/* libcares socket-state callback: record only. */
+void on_sock_state(void *data, ares_socket_t fd, int readable, int writable)
+{
+    chan_core *c = data;
+    if (c->threaded) {
+        watch_update(c, (int)fd, readable, writable);
+        wake_thread(c);
+        return;
+    }
+    if (!c->want_sock_events)
+        return;
+    sock_event *e = malloc(sizeof(*e));
+    if (e == NULL)
+        return; /* nothing sane to do without memory; the loop will time the query out */
+    e->ev.kind = EV_SOCK;
+    e->fd = (int)fd;
+    e->readable = readable;
+    e->writable = writable;
+    enqueue(c, &e->ev);
+}
+
+/* ---- delivery (GIL held, lock not held) ----------------------------------------------------- */
+
+static void request_unlink(chan_core *c, request *r)
+{
+    if (r->prev != NULL)
+        r->prev->next = r->next;
+    else
+        c->reqs = r->next;
+    if (r->next != NULL)
+        r->next->prev = r->prev;
+}
+
+static PyObject *request_result(chan_core *c, request *r, int *status)
+{
+    PyObject *res = NULL;
+    *status = r->status;
+    if (r->status != ARES_SUCCESS)
+        return NULL;
+    if (r->abuf == NULL) {
+        *status = ARES_EBADRESP;
+        return NULL;
+    }
+    if (r->kind == REQ_QUERY_DNS)
+        res = answer_build_message(c->st, r->abuf, (size_t)r->alen, status);
+    else
+        res = answer_build(c->st, r->qtype, r->abuf, (size_t)r->alen, status);
+    if (res == NULL && PyErr_Occurred()) {
+        PyErr_WriteUnraisable(r->callback);
+        *status = ARES_ENOMEM;
+    }
+    return res;
+}
+
+/* Calls the request's callback once and frees the request. */
+static void request_deliver(chan_core *c, request *r)
+{
+    int status;
+    PyObject *res = request_result(c, r, &status), *ret;
+    request_unlink(c, r);
+    if (res != NULL) {
+        ret = PyObject_CallFunctionObjArgs(r->callback, res, Py_None, NULL);
+        Py_DECREF(res);
+    } else {
+        PyObject *err = PyLong_FromLong(status);
+        ret = err ? PyObject_CallFunctionObjArgs(r->callback, Py_None, err, NULL) : NULL;
+        Py_XDECREF(err);
+    }
+    if (ret == NULL)
+        PyErr_WriteUnraisable(r->callback);
+    Py_XDECREF(ret);
+    Py_DECREF(r->callback);
+    free(r->abuf);
+    PyMem_Free(r);
+}
+
+static void sock_deliver(chan_core *c, sock_event *e)
+{
+    PyObject *cb = c->sock_state_cb;
+    if (cb != NULL) {
+        Py_INCREF(cb);
+        PyObject *ret = PyObject_CallFunction(cb, "iOO", e->fd, e->readable ? Py_True : Py_False,
+                                              e->writable ? Py_True : Py_False);
+        if (ret == NULL)
+            PyErr_WriteUnraisable(cb);
+        Py_XDECREF(ret);
+        Py_DECREF(cb);
+    }
+    free(e);
+}
+
+/* Delivers everything recorded so far, one event at a time so nested deliveries (a callback
+ * that cancels or closes) keep the global order. */
+void deliver_events(chan_core *c)
+{
+    PyObject *exc_type, *exc_value, *exc_tb;
+    int saved = PyErr_Occurred() != NULL;
+    if (saved)
+        PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
+    event *e;
+    while ((e = dequeue(c)) != NULL) {
+        if (e->kind == EV_REQUEST)
+            request_deliver(c, (request *)e);
+        else
+            sock_deliver(c, (sock_event *)e);
+    }
+    if (saved)
+        PyErr_Restore(exc_type, exc_value, exc_tb);
+}
+
+int on_event_thread(chan_core *c)
+{
+    return c->thread_running && pthread_equal(pthread_self(), c->thread);
+}
+
+/* After a libcares call made from a Python thread: callbacks of a threaded channel run on its
+ * I/O thread, so wake it; otherwise deliver here. */
+void after_call(chan_core *c, int waiting)
+{
+    if (c->thread_running && !on_event_thread(c)) {
+        if (waiting)
+            wake_thread(c);
+        return;
+    }
+    if (waiting)
+        deliver_events(c);
+}
+
+/* ---- generations ---------------------------------------------------------------------------- */
+
+void gen_apply_local(chan_core *c, ares_channel ch)
+{
+    if (c->local_family == AF_INET) {
+        unsigned int a;
+        memcpy(&a, c->local_addr, 4);
+        ares_set_local_ip4(ch, ntohl(a));
+    } else if (c->local_family == AF_INET6) {
+        ares_set_local_ip6(ch, c->local_addr);
+    }
+    if (c->local_dev != NULL)
+        ares_set_local_dev(ch, c->local_dev);
+}
+
+/* A fresh libcares channel from the stored options (reads resolv.conf again). No lock needed:
+ * nothing else sees it yet. Returns an ARES_ status. */
+int gen_create(chan_core *c, struct ares_addr_port_node *servers, int nservers, generation **out)
+{
+    generation *g = calloc(1, sizeof(*g));
+    int rc;
+    if (g == NULL)
+        return ARES_ENOMEM;
+    Py_BEGIN_ALLOW_THREADS
+    rc = ares_init_options(&g->ch, &c->opts, c->optmask);
+    Py_END_ALLOW_THREADS
+    if (rc != ARES_SUCCESS) {
+        free(g);
+        return rc;
+    }
+    if (servers != NULL && (rc = ares_set_servers_ports(g->ch, nservers ? servers : NULL)) != ARES_SUCCESS) {
+        ares_destroy(g->ch);
+        free(g);
+        return rc;
+    }
+    gen_apply_local(c, g->ch);
+    *out = g;
+    return ARES_SUCCESS;
+}
+
+/* Makes g the current generation; the previous one is retired (destroyed once idle). Lock held. */
+void gen_install(chan_core *c, generation *g)
+{
+    g->next = c->gens;
+    c->gens = g;
+}
+

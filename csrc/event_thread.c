@@ -1,0 +1,188 @@
+/* event_thread=True: a per-channel I/O thread that polls the sockets libcares asks for (plus an
+ * eventfd to wake it), runs libcares' timers and delivers the callbacks itself. The thread only
+ * touches the refcounted core, never the Channel object, and holds its own reference to it. */
+#include "channel.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+/* Milliseconds until libcares' next timer, -1 for none (lock held). */
+static int next_timeout_ms(chan_core *c)
+{
+    struct timeval tv, best = {0, 0};
+    int have = 0;
+    FOR_EACH_GEN(c, g) {
+        struct timeval *t = ares_timeout(g->ch, NULL, &tv);
+        if (t != NULL && (!have || timercmp(t, &best, <))) {
+            best = *t;
+            have = 1;
+        }
+    }
+    if (!have)
+        return -1;
+    long ms = (long)best.tv_sec * 1000 + (best.tv_usec + 999) / 1000;
+    return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+typedef struct {
+    chan_core *core;
+    PyInterpreterState *interp;
+} thread_start;
+
+static void *event_loop(void *arg)
+{
+    thread_start *start = arg;
+    chan_core *c = start->core;
+    PyThreadState *ts = PyThreadState_New(start->interp);
+    struct pollfd *pfds = NULL;
+    int cap = 0;
+    free(start);
+
+    pthread_mutex_lock(&c->lock);
+    while (!c->stop) {
+        int n = c->nwatch + 1;
+        if (n > cap) {
+            struct pollfd *p = realloc(pfds, (size_t)n * sizeof(*p));
+            if (p != NULL) {
+                pfds = p;
+                cap = n;
+            }
+            n = cap;
+        }
+        if (pfds == NULL)
+            break;
+        pfds[0].fd = c->wake_fd;
+        pfds[0].events = POLLIN;
+        pfds[0].revents = 0;
+        for (int i = 1; i < n; i++) {
+            pfds[i].fd = c->watch[i - 1].fd;
+            pfds[i].events = c->watch[i - 1].events;
+            pfds[i].revents = 0;
+        }
+        int ms = next_timeout_ms(c);
+        pthread_mutex_unlock(&c->lock);
+
+        int ready = poll(pfds, (nfds_t)n, ms);
+        if (ready > 0 && (pfds[0].revents & POLLIN)) {
+            uint64_t count;
+            ssize_t got = read(c->wake_fd, &count, sizeof(count));
+            (void)got;
+        }
+
+        pthread_mutex_lock(&c->lock);
+        if (c->stop)
+            break;
+        int handled = 0;
+        for (int i = 1; ready > 0 && i < n; i++) {
+            short re = pfds[i].revents;
+            if (re == 0)
+                continue;
+            ares_socket_t rfd = (re & (POLLIN | POLLERR | POLLHUP)) ? pfds[i].fd : ARES_SOCKET_BAD;
+            ares_socket_t wfd = (re & (POLLOUT | POLLERR | POLLHUP)) ? pfds[i].fd : ARES_SOCKET_BAD;
+            FOR_EACH_GEN(c, g)
+                ares_process_fd(g->ch, rfd, wfd);
+            handled = 1;
+        }
+        if (!handled) /* timers only */
+            FOR_EACH_GEN(c, g)
+                ares_process_fd(g->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+        reap_generations(c);
+        if (c->q_head != NULL) {
+            pthread_mutex_unlock(&c->lock);
+            PyEval_RestoreThread(ts);
+            deliver_events(c);
+            PyEval_SaveThread();
+            pthread_mutex_lock(&c->lock);
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    free(pfds);
+    /* Drop this thread's reference with the GIL; the core may be freed here. */
+    PyEval_RestoreThread(ts);
+    core_decref(c);
+    PyThreadState_Clear(ts);
+    PyThreadState_DeleteCurrent();
+    return NULL;
+}
+
+static void registry_add(chan_core *c)
+{
+    module_state *st = c->st;
+    c->reg_prev = NULL;
+    c->reg_next = st->threaded;
+    if (st->threaded != NULL)
+        st->threaded->reg_prev = c;
+    st->threaded = c;
+}
+
+void registry_remove(chan_core *c)
+{
+    if (c->reg_prev != NULL)
+        c->reg_prev->reg_next = c->reg_next;
+    else if (c->st->threaded == c)
+        c->st->threaded = c->reg_next;
+    if (c->reg_next != NULL)
+        c->reg_next->reg_prev = c->reg_prev;
+    c->reg_prev = c->reg_next = NULL;
+}
+
+/* Starts the I/O thread (GIL held); -1 with an exception on failure. */
+int start_thread(chan_core *c)
+{
+    thread_start *start = malloc(sizeof(*start));
+    if (start == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    start->core = c;
+    start->interp = PyInterpreterState_Get();
+    c->refs++;
+    c->thread_running = 1;
+    int rc = pthread_create(&c->thread, NULL, event_loop, start);
+    if (rc != 0) {
+        c->refs--;
+        c->thread_running = 0;
+        free(start);
+        errno = rc;
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
+    registry_add(c);
+    return 0;
+}
+
+/* Stops the I/O thread: joined from any other thread (GIL released meanwhile, since the thread
+ * may need it to finish a delivery), detached when called from a callback on that thread. */
+void stop_thread(chan_core *c)
+{
+    if (!c->thread_running)
+        return;
+    wake_thread(c);
+    if (on_event_thread(c)) {
+        pthread_detach(c->thread);
+    } else {
+        pthread_t t = c->thread;
+        Py_BEGIN_ALLOW_THREADS
+        pthread_join(t, NULL);
+        Py_END_ALLOW_THREADS
+    }
+    c->thread_running = 0;
+    registry_remove(c);
+}
+
+void channel_shutdown_threads(module_state *st)
+{
+    while (st->threaded != NULL) {
+        chan_core *c = st->threaded;
+        c->refs++; /* keep it while its callbacks run */
+        channel_close(c);
+        registry_remove(c);
+        core_decref(c);
+    }
+}
+
