@@ -293,7 +293,8 @@ PyObject *answer_build(module_state *st, int qtype, const uint8_t *msg, size_t l
             rc = DNS_EBADRESP;
             break;
         }
-        if (qtype != DNS_T_ANY && rr.type != qtype)
+        /* CNAME/SOA keep the first match; the rest of the answer is still checked above. */
+        if ((qtype != DNS_T_ANY && rr.type != qtype) || (single && qtype != DNS_T_PTR && out != NULL))
             continue;
         if ((item = typed_result(st, &rr, &d)) == NULL)
             goto error;
@@ -306,7 +307,6 @@ PyObject *answer_build(module_state *st, int qtype, const uint8_t *msg, size_t l
                 goto error;
         } else if (single) {
             out = item;
-            break;
         } else {
             int err = PyList_Append(out, item);
             Py_DECREF(item);

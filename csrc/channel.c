@@ -670,10 +670,12 @@ static int Channel_set_servers(PyObject *self, PyObject *value, void *closure)
         check_open(c);
         return -1;
     }
-    int rc = ares_set_servers_ports(c->gens->ch, count ? nodes : NULL);
+    /* With queries pending, new queries go to a fresh libcares channel and the pending ones
+     * finish where they were sent: 1.18 refuses the change (ENOTIMP) and 1.34 would re-send
+     * them, spending one of their tries. */
+    int rc = c->gens->pending > 0 ? ARES_ENOTIMP : set_servers(c, c->gens->ch, nodes, count);
     int waiting = core_unlock(c);
     if (rc == ARES_ENOTIMP) {
-        /* c-ares 1.18 refuses while queries are pending: continue on a new generation. */
         generation *g;
         rc = gen_create(c, nodes, count, &g);
         if (rc == ARES_SUCCESS) {

@@ -103,6 +103,7 @@ void deliver_events(chan_core *c);     /* GIL held, lock not held */
 int on_event_thread(chan_core *c);
 void after_call(chan_core *c, int waiting);
 void gen_apply_local(chan_core *c, ares_channel ch);
+int set_servers(chan_core *c, ares_channel ch, struct ares_addr_port_node *servers, int nservers);
 int gen_create(chan_core *c, struct ares_addr_port_node *servers, int nservers, generation **out);
 void gen_install(chan_core *c, generation *g);
 

@@ -301,22 +301,39 @@ void gen_apply_local(chan_core *c, ares_channel ch)
         ares_set_local_dev(ch, c->local_dev);
 }
 
+int set_servers(chan_core *c, ares_channel ch, struct ares_addr_port_node *servers, int nservers)
+{
+    struct ares_addr_port_node first;
+    /* PRIMARY means "only the first server"; 1.18 enforces it only for servers read at init. */
+    if ((c->optmask & ARES_OPT_FLAGS) && (c->opts.flags & ARES_FLAG_PRIMARY) && nservers > 1) {
+        first = servers[0];
+        first.next = NULL;
+        servers = &first;
+    }
+    return ares_set_servers_ports(ch, nservers ? servers : NULL);
+}
+
 /* A fresh libcares channel from the stored options (reads resolv.conf again). No lock needed:
  * nothing else sees it yet. Returns an ARES_ status. */
 int gen_create(chan_core *c, struct ares_addr_port_node *servers, int nservers, generation **out)
 {
     generation *g = calloc(1, sizeof(*g));
+    struct ares_options opts = c->opts;
     int rc;
     if (g == NULL)
         return ARES_ENOMEM;
+    /* Explicit servers come right after init: c-ares >= 1.22 would otherwise fail the init
+     * itself for lack of servers when NO_DFLT_SVR is set. */
+    if (servers != NULL && nservers > 0)
+        opts.flags &= ~ARES_FLAG_NO_DFLT_SVR;
     Py_BEGIN_ALLOW_THREADS
-    rc = ares_init_options(&g->ch, &c->opts, c->optmask);
+    rc = ares_init_options(&g->ch, &opts, c->optmask);
     Py_END_ALLOW_THREADS
     if (rc != ARES_SUCCESS) {
         free(g);
         return rc;
     }
-    if (servers != NULL && (rc = ares_set_servers_ports(g->ch, nservers ? servers : NULL)) != ARES_SUCCESS) {
+    if (servers != NULL && (rc = set_servers(c, g->ch, servers, nservers)) != ARES_SUCCESS) {
         ares_destroy(g->ch);
         free(g);
         return rc;
