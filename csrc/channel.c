@@ -62,22 +62,6 @@ static PyObject *Channel_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
     return (PyObject *)self;
 }
 
-static void free_options(chan_core *c)
-{
-    for (int i = 0; i < c->opts.ndomains; i++)
-        PyMem_Free(c->opts.domains[i]);
-    PyMem_Free(c->opts.domains);
-    PyMem_Free(c->opts.lookups);
-    PyMem_Free(c->opts.resolvconf_path);
-    free(c->servers);
-    PyMem_Free(c->local_dev);
-    memset(&c->opts, 0, sizeof(c->opts));
-    c->servers = NULL;
-    c->nservers = 0;
-    c->local_dev = NULL;
-    c->local_family = 0;
-}
-
 static int set_domains(chan_core *c, PyObject *domains)
 {
     if (PyUnicode_Check(domains) || PyBytes_Check(domains)) {

@@ -94,6 +94,7 @@ typedef struct ChannelObject {
 void core_lock(chan_core *c);          /* GIL held; never waits with the GIL */
 int core_unlock(chan_core *c);         /* reaps idle generations; returns "work is waiting" */
 void core_free(chan_core *c);
+void free_options(chan_core *c);
 void core_decref(chan_core *c);        /* GIL held */
 void wake_thread(chan_core *c);
 void reap_generations(chan_core *c);

@@ -58,7 +58,8 @@ void wake_thread(chan_core *c)
     (void)n; /* a full eventfd counter is a pending wake-up already */
 }
 
-void core_free(chan_core *c)
+/* Frees what the options own and forgets them. */
+void free_options(chan_core *c)
 {
     for (int i = 0; i < c->opts.ndomains; i++)
         PyMem_Free(c->opts.domains[i]);
@@ -67,6 +68,16 @@ void core_free(chan_core *c)
     PyMem_Free(c->opts.resolvconf_path);
     free(c->servers);
     PyMem_Free(c->local_dev);
+    memset(&c->opts, 0, sizeof(c->opts));
+    c->servers = NULL;
+    c->nservers = 0;
+    c->local_dev = NULL;
+    c->local_family = 0;
+}
+
+void core_free(chan_core *c)
+{
+    free_options(c);
     free(c->watch);
     if (c->wake_fd >= 0)
         close(c->wake_fd);

@@ -3,6 +3,12 @@
 ``start_nsd(tmpdir, zones)`` runs NSD (Debian package ``nsd``) in the foreground on
 loopback, with every file it writes inside *tmpdir*, and returns once it answers.
 Nothing here talks to anything but 127.0.0.1 / ::1.
+
+Why NSD (over Knot DNS or BIND 9): it is a small authoritative-only server that starts in about
+0.1 s in the foreground with no daemon setup, takes a plain zone file with every record type the
+tests need (SVCB/HTTPS, URI, TLSA, CAA, DS, DNSKEY, NAPTR), answers 100k+ queries a second on one
+core (so the benchmarks measure the client, not the server), and never recurses or caches, so
+every answer comes straight from the zone under test.
 """
 
 from __future__ import annotations
