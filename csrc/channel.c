@@ -235,6 +235,7 @@ static int Channel_init(PyObject *self, PyObject *args, PyObject *kwargs)
         free(g);
         goto fail;
     }
+    registry_add(c);
     return 0;
 fail:
     Py_XDECREF(keep);
@@ -504,6 +505,7 @@ void channel_close(chan_core *c)
     }
     pthread_mutex_unlock(&c->lock);
     stop_thread(c);
+    registry_remove(c);
     deliver_events(c);
     c->want_sock_events = 0;
     Py_CLEAR(c->sock_state_cb);

@@ -79,7 +79,7 @@ typedef struct chan_core {
     int wake_fd;                    /* eventfd */
     watch_entry *watch;             /* the sockets libcares wants watched (lock) */
     int nwatch, capwatch;
-    struct chan_core *reg_prev, *reg_next;  /* the module's list of threaded channels (GIL) */
+    struct chan_core *reg_prev, *reg_next;  /* the module's list of open channels (GIL) */
 } chan_core;
 
 typedef struct ChannelObject {
@@ -108,12 +108,19 @@ int set_servers(chan_core *c, ares_channel ch, struct ares_addr_port_node *serve
 int gen_create(chan_core *c, struct ares_addr_port_node *servers, int nservers, generation **out);
 void gen_install(chan_core *c, generation *g);
 
+void registry_add(chan_core *c);
+void registry_remove(chan_core *c);
+
 /* event_thread.c */
 int start_thread(chan_core *c);
 void stop_thread(chan_core *c);
-void registry_remove(chan_core *c);
 /* Closes every channel that still runs an I/O thread (the module's atexit hook). */
 void channel_shutdown_threads(module_state *st);
+
+/* fork.c: os.register_at_fork hooks. */
+void channels_before_fork(module_state *st);
+void channels_after_fork_parent(module_state *st);
+void channels_after_fork_child(module_state *st);
 
 /* channel.c */
 void channel_close(chan_core *c);

@@ -361,3 +361,27 @@ void gen_install(chan_core *c, generation *g)
     c->gens = g;
 }
 
+
+/* ---- the module's list of open channels (GIL) ------------------------------------------------ */
+
+void registry_add(chan_core *c)
+{
+    module_state *st = c->st;
+    c->reg_prev = NULL;
+    c->reg_next = st->channels;
+    if (st->channels != NULL)
+        st->channels->reg_prev = c;
+    st->channels = c;
+}
+
+void registry_remove(chan_core *c)
+{
+    if (c->reg_prev != NULL)
+        c->reg_prev->reg_next = c->reg_next;
+    else if (c->st->channels == c)
+        c->st->channels = c->reg_next;
+    if (c->reg_next != NULL)
+        c->reg_next->reg_prev = c->reg_prev;
+    c->reg_prev = c->reg_next = NULL;
+}
+

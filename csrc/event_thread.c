@@ -110,27 +110,6 @@ static void *event_loop(void *arg)
     return NULL;
 }
 
-static void registry_add(chan_core *c)
-{
-    module_state *st = c->st;
-    c->reg_prev = NULL;
-    c->reg_next = st->threaded;
-    if (st->threaded != NULL)
-        st->threaded->reg_prev = c;
-    st->threaded = c;
-}
-
-void registry_remove(chan_core *c)
-{
-    if (c->reg_prev != NULL)
-        c->reg_prev->reg_next = c->reg_next;
-    else if (c->st->threaded == c)
-        c->st->threaded = c->reg_next;
-    if (c->reg_next != NULL)
-        c->reg_next->reg_prev = c->reg_prev;
-    c->reg_prev = c->reg_next = NULL;
-}
-
 /* Starts the I/O thread (GIL held); -1 with an exception on failure. */
 int start_thread(chan_core *c)
 {
@@ -152,7 +131,6 @@ int start_thread(chan_core *c)
         PyErr_SetFromErrno(PyExc_OSError);
         return -1;
     }
-    registry_add(c);
     return 0;
 }
 
@@ -172,17 +150,18 @@ void stop_thread(chan_core *c)
         Py_END_ALLOW_THREADS
     }
     c->thread_running = 0;
-    registry_remove(c);
 }
 
 void channel_shutdown_threads(module_state *st)
 {
-    while (st->threaded != NULL) {
-        chan_core *c = st->threaded;
+    for (;;) {
+        chan_core *c = st->channels;
+        while (c != NULL && !c->thread_running)
+            c = c->reg_next;
+        if (c == NULL)
+            return;
         c->refs++; /* keep it while its callbacks run */
         channel_close(c);
-        registry_remove(c);
         core_decref(c);
     }
 }
-

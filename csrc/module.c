@@ -130,7 +130,30 @@ static PyObject *mod_shutdown(PyObject *module, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+static PyObject *mod_before_fork(PyObject *module, PyObject *unused)
+{
+    channels_before_fork(get_module_state(module));
+    Py_RETURN_NONE;
+}
+
+static PyObject *mod_after_fork_parent(PyObject *module, PyObject *unused)
+{
+    channels_after_fork_parent(get_module_state(module));
+    Py_RETURN_NONE;
+}
+
+static PyObject *mod_after_fork_child(PyObject *module, PyObject *unused)
+{
+    channels_after_fork_child(get_module_state(module));
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef module_methods[] = {
+    {"_before_fork", mod_before_fork, METH_NOARGS, "_before_fork()\n--\n\nos.register_at_fork(before=...) hook."},
+    {"_after_fork_parent", mod_after_fork_parent, METH_NOARGS,
+     "_after_fork_parent()\n--\n\nos.register_at_fork(after_in_parent=...) hook."},
+    {"_after_fork_child", mod_after_fork_child, METH_NOARGS,
+     "_after_fork_child()\n--\n\nos.register_at_fork(after_in_child=...) hook: channels start fresh."},
     {"_shutdown", mod_shutdown, METH_NOARGS,
      "_shutdown()\n--\n\nClose every channel that runs an I/O thread (registered with atexit)."},
     {"strerror", mod_strerror, METH_O, "strerror(code)\n--\n\nThe c-ares message for an ARES_E* code."},

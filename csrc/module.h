@@ -23,7 +23,9 @@ typedef struct {
     PyTypeObject *ChannelType;
     PyTypeObject *result_types[RT_COUNT];
     PyObject *idna_encoder;   /* pycares_ng.utils._encode_idna, imported on first non-ASCII name */
-    struct chan_core *threaded;  /* channels running an I/O thread, closed at exit (GIL) */
+    struct chan_core *channels;  /* every open channel: fork hooks and exit walk it (GIL) */
+    struct chan_core **fork_locked; /* channels locked by the before-fork hook */
+    int nfork_locked;
 } module_state;
 
 extern PyModuleDef pycares_ng_module;

@@ -3,6 +3,7 @@
 A drop-in for pycares 4.x: ``import pycares_ng as pycares`` keeps pycares code working.
 """
 import atexit as _atexit
+import os as _os
 
 from . import _core
 from ._core import *  # noqa: F401,F403  (constants, result classes, Channel, AresError)
@@ -15,6 +16,9 @@ __version__ = "0.1.0"
 # Channels with event_thread=True are closed (and their threads joined) before the interpreter
 # starts tearing itself down, so no I/O thread ever needs the GIL of a dying interpreter.
 _atexit.register(_core._shutdown)
+# In a forked child every open channel starts fresh (see docs/threads.rst): no reinit() needed.
+_os.register_at_fork(before=_core._before_fork, after_in_parent=_core._after_fork_parent,
+                     after_in_child=_core._after_fork_child)
 
 __all__ = sorted(
     name for name in dir(_core) if not name.startswith("_") and name not in ("strerror",)
