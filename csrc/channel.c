@@ -20,19 +20,12 @@
 
 #include "answer.h"
 #include "args.h"
+#include "host.h"
 #include "names.h"
 
 /* ---- construction --------------------------------------------------------------------------- */
 
 #define CORE(self) (((ChannelObject *)(self))->core)
-
-static int check_open(chan_core *c)
-{
-    if (c->state == CH_OPEN)
-        return 0;
-    PyErr_SetString(PyExc_RuntimeError, c->state == CH_NEW ? "Channel is not initialized" : "Channel is closed");
-    return -1;
-}
 
 static PyObject *Channel_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
@@ -253,6 +246,20 @@ static int valid_class(long k)
     return k == 1 || k == 3 || k == 4 || k == 254 || k == 255;
 }
 
+typedef struct {
+    const char *name;
+    int qclass, qtype, search;
+} query_args;
+
+static void issue_query(ares_channel ch, request *r, void *arg)
+{
+    query_args *q = arg;
+    if (q->search)
+        ares_search(ch, q->name, q->qclass, q->qtype, on_query_done, r);
+    else
+        ares_query(ch, q->name, q->qclass, q->qtype, on_query_done, r);
+}
+
 static PyObject *submit_query(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
                               const char *fname, int search, int kind)
 {
@@ -288,35 +295,13 @@ static PyObject *submit_query(PyObject *self, PyObject *const *args, Py_ssize_t 
     if (name_encode(c->st, a[0], buf, "name") < 0)
         return NULL;
 
-    request *r = PyMem_Calloc(1, sizeof(*r));
+    request *r = request_new(c, a[2], kind);
     if (r == NULL)
-        return PyErr_NoMemory();
-    r->ev.kind = EV_REQUEST;
-    r->core = c;
-    r->kind = kind;
-    r->qtype = (int)qtype;
-    Py_INCREF(a[2]);
-    r->callback = a[2];
-
-    core_lock(c);
-    if (c->state != CH_OPEN) {
-        pthread_mutex_unlock(&c->lock);
-        Py_DECREF(r->callback);
-        PyMem_Free(r);
-        check_open(c);
         return NULL;
-    }
-    r->next = c->reqs;
-    if (c->reqs != NULL)
-        c->reqs->prev = r;
-    c->reqs = r;
-    r->gen = c->gens;
-    r->gen->pending++;
-    if (search)
-        ares_search(r->gen->ch, buf, (int)qclass, (int)qtype, on_query_done, r);
-    else
-        ares_query(r->gen->ch, buf, (int)qclass, (int)qtype, on_query_done, r);
-    after_call(c, core_unlock(c));
+    r->qtype = (int)qtype;
+    query_args q = {buf, (int)qclass, (int)qtype, search};
+    if (request_submit(c, r, issue_query, &q) < 0)
+        return NULL;
     Py_RETURN_NONE;
 }
 
@@ -756,6 +741,17 @@ static PyMethodDef Channel_methods[] = {
      "Send one DNS query of any type; the result is the whole reply (ares_dns_message_result)."},
     {"search_dns", (PyCFunction)(void (*)(void))Channel_search_dns, METH_FASTCALL | METH_KEYWORDS,
      "search_dns(name, query_type, callback, query_class=None)\n--\n\nquery_dns() through the search domains."},
+    {"gethostbyname", (PyCFunction)(void (*)(void))Channel_gethostbyname, METH_FASTCALL | METH_KEYWORDS,
+     "gethostbyname(name, family, callback)\n--\n\nLook a host name up (hosts file and/or DNS, per lookups); "
+     "the result is ares_host_result(name, aliases, addresses)."},
+    {"gethostbyaddr", (PyCFunction)(void (*)(void))Channel_gethostbyaddr, METH_FASTCALL | METH_KEYWORDS,
+     "gethostbyaddr(addr, callback)\n--\n\nReverse lookup of an IPv4 or IPv6 address; ares_host_result."},
+    {"getaddrinfo", (PyCFunction)(void (*)(void))Channel_getaddrinfo, METH_FASTCALL | METH_KEYWORDS,
+     "getaddrinfo(host, port, callback, family=0, type=0, proto=0, flags=0)\n--\n\n"
+     "Addresses for a host and port; the result is ares_addrinfo_result(cnames, nodes)."},
+    {"getnameinfo", (PyCFunction)(void (*)(void))Channel_getnameinfo, METH_FASTCALL | METH_KEYWORDS,
+     "getnameinfo(address, flags, callback)\n--\n\nHost and service names for (ip, port) or "
+     "(ip, port, flowinfo, scope_id); the result is ares_nameinfo_result(node, service)."},
     {"getsock", (PyCFunction)Channel_getsock, METH_NOARGS,
      "getsock()\n--\n\nThe sockets to watch: (read_fds, write_fds)."},
     {"process_fd", (PyCFunction)(void (*)(void))Channel_process_fd, METH_FASTCALL,

@@ -14,7 +14,7 @@ typedef struct event {
 } event;
 
 enum { EV_REQUEST = 1, EV_SOCK = 2 };
-enum { REQ_QUERY = 1, REQ_QUERY_DNS = 2 };
+enum { REQ_QUERY = 1, REQ_QUERY_DNS = 2, REQ_HOST = 3, REQ_ADDRINFO = 4, REQ_NAMEINFO = 5, REQ_HOST_AI = 6, REQ_LITERAL_AI = 7, REQ_LITERAL_HOST = 8 };
 enum { CH_NEW = 0, CH_OPEN = 1, CH_CLOSED = 2 };
 
 /* One libcares channel. reinit() and server changes that 1.18 refuses while queries are pending
@@ -35,7 +35,8 @@ typedef struct request {
     struct chan_core *core;
     generation *gen;
     PyObject *callback;
-    unsigned char *abuf;
+    unsigned char *abuf;            /* query replies */
+    void *payload;                  /* host lookups: what their libcares callback reported (host.c) */
     int alen, status, qtype, kind;
 } request;
 
@@ -101,6 +102,15 @@ void reap_generations(chan_core *c);
 void on_query_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen);
 void on_sock_state(void *data, ares_socket_t fd, int readable, int writable);
 void deliver_events(chan_core *c);     /* GIL held, lock not held */
+int check_open(chan_core *c);          /* 0, or -1 with RuntimeError */
+/* A request holding a new reference to callback; NULL with MemoryError. */
+request *request_new(chan_core *c, PyObject *callback, int kind);
+/* Issues r under the lock with issue(libcares channel, r, arg); on a closed channel frees r and
+ * raises RuntimeError (-1). From then on r belongs to the channel: exactly one delivery. */
+typedef void (*issue_fn)(ares_channel ch, request *r, void *arg);
+int request_submit(chan_core *c, request *r, issue_fn issue, void *arg);
+/* The libcares callback every finished request goes through (lock held). */
+void request_finished(request *r);
 int on_event_thread(chan_core *c);
 void after_call(chan_core *c, int waiting);
 void gen_apply_local(chan_core *c, ares_channel ch);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "answer.h"
+#include "host.h"
 
 /* ---- the lock ------------------------------------------------------------------ */
 
@@ -137,6 +138,11 @@ void on_query_done(void *arg, int status, int timeouts, unsigned char *abuf, int
             r->alen = alen;
         }
     }
+    request_finished(r);
+}
+
+void request_finished(request *r)
+{
     r->gen->pending--;
     enqueue(r->core, &r->ev);
 }
@@ -208,14 +214,16 @@ static PyObject *request_result(chan_core *c, request *r, int *status)
     *status = r->status;
     if (r->status != ARES_SUCCESS)
         return NULL;
-    if (r->abuf == NULL) {
+    if (r->abuf == NULL && r->payload == NULL) {
         *status = ARES_EBADRESP;
         return NULL;
     }
     if (r->kind == REQ_QUERY_DNS)
         res = answer_build_message(c->st, r->abuf, (size_t)r->alen, status);
-    else
+    else if (r->kind == REQ_QUERY)
         res = answer_build(c->st, r->qtype, r->abuf, (size_t)r->alen, status);
+    else
+        res = host_build(c->st, r);
     if (res == NULL && PyErr_Occurred()) {
         PyErr_WriteUnraisable(r->callback);
         *status = ARES_ENOMEM;
@@ -242,6 +250,7 @@ static void request_deliver(chan_core *c, request *r)
     Py_XDECREF(ret);
     Py_DECREF(r->callback);
     free(r->abuf);
+    host_payload_free(r);
     PyMem_Free(r);
 }
 
@@ -385,3 +394,48 @@ void registry_remove(chan_core *c)
     c->reg_prev = c->reg_next = NULL;
 }
 
+
+/* ---- submitting requests -------------------------------------------------------------------- */
+
+int check_open(chan_core *c)
+{
+    if (c->state == CH_OPEN)
+        return 0;
+    PyErr_SetString(PyExc_RuntimeError, c->state == CH_NEW ? "Channel is not initialized" : "Channel is closed");
+    return -1;
+}
+
+request *request_new(chan_core *c, PyObject *callback, int kind)
+{
+    request *r = PyMem_Calloc(1, sizeof(*r));
+    if (r == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    r->ev.kind = EV_REQUEST;
+    r->core = c;
+    r->kind = kind;
+    Py_INCREF(callback);
+    r->callback = callback;
+    return r;
+}
+
+int request_submit(chan_core *c, request *r, issue_fn issue, void *arg)
+{
+    core_lock(c);
+    if (c->state != CH_OPEN) {
+        pthread_mutex_unlock(&c->lock);
+        Py_DECREF(r->callback);
+        PyMem_Free(r);
+        return check_open(c);
+    }
+    r->next = c->reqs;
+    if (c->reqs != NULL)
+        c->reqs->prev = r;
+    c->reqs = r;
+    r->gen = c->gens;
+    r->gen->pending++;
+    issue(r->gen->ch, r, arg);
+    after_call(c, core_unlock(c));
+    return 0;
+}

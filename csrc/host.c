@@ -1,0 +1,717 @@
+/* Host resolution: gethostbyname, gethostbyaddr, getaddrinfo, getnameinfo.
+ *
+ * libcares' callbacks run with the channel lock held and maybe without the GIL, so they only copy
+ * what libcares hands them (a hostent or two strings, freed by libcares when the callback
+ * returns) into plain memory; a getaddrinfo result is already ours to keep. The Python results
+ * are built at delivery, with the GIL. Field shapes follow pycares 4. */
+#include "host.h"
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "args.h"
+#include "names.h"
+#include "results.h"
+
+/* ---- what libcares reported, copied ---------------------------------------------------------- */
+
+/* A hostent in one block: the struct, two NULL-terminated pointer arrays, then the strings. */
+typedef struct {
+    char *name;
+    char **aliases;
+    char **addrs; /* addresses as text */
+} host_copy;
+
+static host_copy *host_copy_new(const struct hostent *h)
+{
+    const char *name = h->h_name ? h->h_name : "";
+    size_t naliases = 0, naddrs = 0, text = strlen(name) + 1;
+    while (h->h_aliases != NULL && h->h_aliases[naliases] != NULL)
+        text += strlen(h->h_aliases[naliases++]) + 1;
+    while (h->h_addr_list != NULL && h->h_addr_list[naddrs] != NULL)
+        naddrs++;
+    text += naddrs * INET6_ADDRSTRLEN;
+    size_t ptrs = (naliases + 1 + naddrs + 1) * sizeof(char *);
+    host_copy *hc = malloc(sizeof(*hc) + ptrs + text);
+    if (hc == NULL)
+        return NULL;
+    hc->aliases = (char **)(hc + 1);
+    hc->addrs = hc->aliases + naliases + 1;
+    char *p = (char *)(hc->addrs + naddrs + 1);
+    hc->name = p;
+    p = stpcpy(p, name) + 1;
+    for (size_t i = 0; i < naliases; i++) {
+        hc->aliases[i] = p;
+        p = stpcpy(p, h->h_aliases[i]) + 1;
+    }
+    hc->aliases[naliases] = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < naddrs; i++) {
+        if (inet_ntop(h->h_addrtype, h->h_addr_list[i], p, INET6_ADDRSTRLEN) != NULL) {
+            hc->addrs[n++] = p;
+            p += INET6_ADDRSTRLEN;
+        }
+    }
+    hc->addrs[n] = NULL;
+    return hc;
+}
+
+typedef struct {
+    char *node;
+    char *service; /* NULL when not asked for */
+} nameinfo_copy;
+
+static nameinfo_copy *nameinfo_copy_new(const char *node, const char *service)
+{
+    size_t nn = node ? strlen(node) + 1 : 1, ns = service ? strlen(service) + 1 : 0;
+    nameinfo_copy *nc = malloc(sizeof(*nc) + nn + ns);
+    if (nc == NULL)
+        return NULL;
+    nc->node = (char *)(nc + 1);
+    strcpy(nc->node, node ? node : "");
+    nc->service = service ? strcpy(nc->node + nn, service) : NULL;
+    return nc;
+}
+
+/* A literal address answered without libcares (see implied_flags). */
+typedef struct {
+    int family, port, socktype, protocol;
+    unsigned char addr[16];
+} literal_copy;
+
+void host_payload_free(request *r)
+{
+    if (r->payload == NULL)
+        return;
+    if (r->kind == REQ_ADDRINFO || r->kind == REQ_HOST_AI)
+        ares_freeaddrinfo(r->payload);
+    else
+        free(r->payload);
+    r->payload = NULL;
+}
+
+/* ---- libcares callbacks: record only ----------------------------------------------------------- */
+
+static void on_host(void *arg, int status, int timeouts, struct hostent *h)
+{
+    request *r = arg;
+    r->status = status;
+    if (status == ARES_SUCCESS) {
+        if (h == NULL)
+            r->status = ARES_EBADRESP;
+        else if ((r->payload = host_copy_new(h)) == NULL)
+            r->status = ARES_ENOMEM;
+    }
+    request_finished(r);
+}
+
+static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *res)
+{
+    request *r = arg;
+    r->status = status;
+    if (status == ARES_SUCCESS && res != NULL)
+        r->payload = res;
+    else if (res != NULL)
+        ares_freeaddrinfo(res);
+    else if (status == ARES_SUCCESS)
+        r->status = ARES_EBADRESP;
+    request_finished(r);
+}
+
+static void on_nameinfo(void *arg, int status, int timeouts, char *node, char *service)
+{
+    request *r = arg;
+    r->status = status;
+    if (status == ARES_SUCCESS && (r->payload = nameinfo_copy_new(node, service)) == NULL)
+        r->status = ARES_ENOMEM;
+    request_finished(r);
+}
+
+/* ---- results ----------------------------------------------------------------------------------- */
+
+/* pycares' maybe_str: str when ASCII, else bytes (hosts files may hold any octets). */
+static PyObject *maybe_str(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p & 0x80)
+            return PyBytes_FromString(s);
+    return PyUnicode_FromString(s);
+}
+
+static PyObject *str_list(char *const *items)
+{
+    PyObject *list = PyList_New(0);
+    for (size_t i = 0; list != NULL && items[i] != NULL; i++) {
+        PyObject *v = maybe_str(items[i]);
+        if (v == NULL || PyList_Append(list, v) < 0)
+            Py_CLEAR(list);
+        Py_XDECREF(v);
+    }
+    return list;
+}
+
+static PyObject *host_result(module_state *st, const host_copy *hc)
+{
+    PyObject *res = result_alloc(st, RT_HOST);
+    if (res == NULL)
+        return NULL;
+    if (result_set(res, 0, maybe_str(hc->name)) < 0 || result_set(res, 1, str_list(hc->aliases)) < 0 ||
+        result_set(res, 2, str_list(hc->addrs)) < 0)
+        Py_CLEAR(res);
+    return res;
+}
+
+/* gethostbyname's result from getaddrinfo's, as c-ares builds a hostent: the canonical name, the
+ * CNAME aliases, and the addresses of one family (for AF_UNSPEC, that of the first address). */
+static PyObject *host_result_from_ai(module_state *st, const struct ares_addrinfo *ai, int family)
+{
+    char ip[INET6_ADDRSTRLEN];
+    PyObject *aliases = PyList_New(0), *addrs = PyList_New(0), *res = NULL, *v;
+    if (aliases == NULL || addrs == NULL)
+        goto fail;
+    if (family == AF_UNSPEC && ai->nodes != NULL)
+        family = ai->nodes->ai_family;
+    for (const struct ares_addrinfo_cname *cn = ai->cnames; cn != NULL; cn = cn->next) {
+        if (cn->alias == NULL)
+            continue;
+        if ((v = maybe_str(cn->alias)) == NULL || PyList_Append(aliases, v) < 0)
+            goto fail_v;
+        Py_DECREF(v);
+    }
+    for (const struct ares_addrinfo_node *n = ai->nodes; n != NULL; n = n->ai_next) {
+        if (n->ai_family != family || n->ai_addr == NULL)
+            continue;
+        const void *a = family == AF_INET ? (const void *)&((const struct sockaddr_in *)n->ai_addr)->sin_addr
+                                          : (const void *)&((const struct sockaddr_in6 *)n->ai_addr)->sin6_addr;
+        if (inet_ntop(family, a, ip, sizeof(ip)) == NULL)
+            continue;
+        if ((v = PyUnicode_FromString(ip)) == NULL || PyList_Append(addrs, v) < 0)
+            goto fail_v;
+        Py_DECREF(v);
+    }
+    if ((res = result_alloc(st, RT_HOST)) == NULL)
+        goto fail;
+    if (result_set(res, 0, maybe_str(ai->name ? ai->name : "")) < 0) {
+        Py_CLEAR(res);
+        goto fail;
+    }
+    result_set(res, 1, aliases);
+    result_set(res, 2, addrs);
+    return res;
+fail_v:
+    Py_XDECREF(v);
+fail:
+    Py_XDECREF(aliases);
+    Py_XDECREF(addrs);
+    return NULL;
+}
+
+static PyObject *nameinfo_result(module_state *st, const nameinfo_copy *nc)
+{
+    PyObject *res = result_alloc(st, RT_NAMEINFO);
+    if (res == NULL)
+        return NULL;
+    PyObject *service = nc->service ? maybe_str(nc->service) : (Py_INCREF(Py_None), Py_None);
+    if (result_set(res, 0, maybe_str(nc->node)) < 0 || result_set(res, 1, service) < 0)
+        Py_CLEAR(res);
+    return res;
+}
+
+/* (ip bytes, port) or (ip bytes, port, flowinfo, scope_id), as pycares 4 gives it. */
+static PyObject *sockaddr_tuple(const struct sockaddr *sa)
+{
+    char ip[INET6_ADDRSTRLEN];
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+        if (inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip)) == NULL)
+            return PyErr_SetFromErrno(PyExc_OSError);
+        return Py_BuildValue("(yi)", ip, ntohs(s4->sin_port));
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+        if (inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip)) == NULL)
+            return PyErr_SetFromErrno(PyExc_OSError);
+        return Py_BuildValue("(yiII)", ip, ntohs(s6->sin6_port), ntohl(s6->sin6_flowinfo), s6->sin6_scope_id);
+    }
+    PyErr_Format(PyExc_ValueError, "unexpected address family %d", sa->sa_family);
+    return NULL;
+}
+
+static int append_node(module_state *st, PyObject *nodes, int ttl, int flags, int socktype, int protocol,
+                       const struct sockaddr *sa)
+{
+    PyObject *item = result_alloc(st, RT_ADDRINFO_NODE);
+    if (item == NULL)
+        return -1;
+    int rc = (result_set(item, 0, PyLong_FromLong(ttl)) < 0 || result_set(item, 1, PyLong_FromLong(flags)) < 0 ||
+              result_set(item, 2, PyLong_FromLong(sa->sa_family)) < 0 ||
+              result_set(item, 3, PyLong_FromLong(socktype)) < 0 || result_set(item, 4, PyLong_FromLong(protocol)) < 0 ||
+              result_set(item, 5, sockaddr_tuple(sa)) < 0 || PyList_Append(nodes, item) < 0)
+                 ? -1
+                 : 0;
+    Py_DECREF(item);
+    return rc;
+}
+
+/* One address as the system resolver lists it: no socket type asked -> one entry each for
+ * stream/TCP, datagram/UDP and raw; a socket type without protocol -> its usual protocol. */
+static int append_nodes(module_state *st, PyObject *nodes, int ttl, int flags, int socktype, int protocol,
+                        const struct sockaddr *sa)
+{
+    if (socktype == 0 && protocol == 0) {
+        if (append_node(st, nodes, ttl, flags, SOCK_STREAM, IPPROTO_TCP, sa) < 0 ||
+            append_node(st, nodes, ttl, flags, SOCK_DGRAM, IPPROTO_UDP, sa) < 0)
+            return -1;
+        return append_node(st, nodes, ttl, flags, SOCK_RAW, 0, sa);
+    }
+    if (protocol == 0)
+        protocol = socktype == SOCK_STREAM ? IPPROTO_TCP : socktype == SOCK_DGRAM ? IPPROTO_UDP : 0;
+    return append_node(st, nodes, ttl, flags, socktype, protocol, sa);
+}
+
+static int literal_sockaddr(const literal_copy *lc, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof(*ss));
+    if (lc->family == AF_INET) {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((unsigned short)lc->port);
+        memcpy(&s4->sin_addr, lc->addr, 4);
+    } else {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((unsigned short)lc->port);
+        memcpy(&s6->sin6_addr, lc->addr, 16);
+    }
+    return 0;
+}
+
+static PyObject *literal_result(module_state *st, const literal_copy *lc, int as_host)
+{
+    struct sockaddr_storage ss;
+    char ip[INET6_ADDRSTRLEN];
+    literal_sockaddr(lc, &ss);
+    if (as_host) {
+        PyObject *res = result_alloc(st, RT_HOST);
+        if (res == NULL)
+            return NULL;
+        inet_ntop(lc->family, lc->addr, ip, sizeof(ip));
+        if (result_set(res, 0, PyUnicode_FromString(ip)) < 0 || result_set(res, 1, PyList_New(0)) < 0 ||
+            result_set(res, 2, Py_BuildValue("[s]", ip)) < 0)
+            Py_CLEAR(res);
+        return res;
+    }
+    PyObject *cnames = PyList_New(0), *nodes = PyList_New(0), *res = NULL;
+    if (cnames == NULL || nodes == NULL ||
+        append_nodes(st, nodes, 0, 0, lc->socktype, lc->protocol, (struct sockaddr *)&ss) < 0 ||
+        (res = result_alloc(st, RT_ADDRINFO)) == NULL) {
+        Py_XDECREF(cnames);
+        Py_XDECREF(nodes);
+        return NULL;
+    }
+    result_set(res, 0, cnames);
+    result_set(res, 1, nodes);
+    return res;
+}
+
+static PyObject *addrinfo_result(module_state *st, const struct ares_addrinfo *ai)
+{
+    PyObject *cnames = PyList_New(0), *nodes = PyList_New(0), *res = NULL;
+    if (cnames == NULL || nodes == NULL)
+        goto fail;
+    for (const struct ares_addrinfo_cname *cn = ai->cnames; cn != NULL; cn = cn->next) {
+        PyObject *item = result_alloc(st, RT_ADDRINFO_CNAME);
+        if (item == NULL)
+            goto fail;
+        if (result_set(item, 0, PyLong_FromLong(cn->ttl)) < 0 ||
+            result_set(item, 1, maybe_str(cn->alias ? cn->alias : "")) < 0 ||
+            result_set(item, 2, maybe_str(cn->name ? cn->name : "")) < 0 || PyList_Append(cnames, item) < 0) {
+            Py_DECREF(item);
+            goto fail;
+        }
+        Py_DECREF(item);
+    }
+    for (const struct ares_addrinfo_node *n = ai->nodes; n != NULL; n = n->ai_next)
+        if (n->ai_addr != NULL &&
+            append_nodes(st, nodes, n->ai_ttl, n->ai_flags, n->ai_socktype, n->ai_protocol, n->ai_addr) < 0)
+            goto fail;
+    if ((res = result_alloc(st, RT_ADDRINFO)) == NULL)
+        goto fail;
+    result_set(res, 0, cnames);
+    result_set(res, 1, nodes);
+    return res;
+fail:
+    Py_XDECREF(cnames);
+    Py_XDECREF(nodes);
+    return NULL;
+}
+
+PyObject *host_build(module_state *st, request *r)
+{
+    switch (r->kind) {
+    case REQ_HOST:
+        return host_result(st, r->payload);
+    case REQ_ADDRINFO:
+        return addrinfo_result(st, r->payload);
+    case REQ_HOST_AI:
+        return host_result_from_ai(st, r->payload, r->qtype);
+    case REQ_LITERAL_AI:
+    case REQ_LITERAL_HOST:
+        return literal_result(st, r->payload, r->kind == REQ_LITERAL_HOST);
+    case REQ_NAMEINFO:
+        return nameinfo_result(st, r->payload);
+    default:
+        PyErr_SetString(PyExc_SystemError, "unknown request kind");
+        return NULL;
+    }
+}
+
+/* ---- arguments --------------------------------------------------------------------------------- */
+
+static int family_arg(PyObject *obj, int *family)
+{
+    long v = 0;
+    int rc = int_option(obj, "family", LONG_MIN, LONG_MAX, &v);
+    if (rc < 0)
+        return -1;
+    if (v != AF_INET && v != AF_INET6 && v != AF_UNSPEC) {
+        PyErr_Format(PyExc_ValueError, "unknown address family %ld: use socket.AF_INET, AF_INET6 or AF_UNSPEC", v);
+        return -1;
+    }
+    *family = (int)v;
+    return 0;
+}
+
+static int callback_arg(PyObject *obj)
+{
+    if (PyCallable_Check(obj))
+        return 0;
+    PyErr_SetString(PyExc_TypeError, "callback must be callable");
+    return -1;
+}
+
+/* ---- the methods ------------------------------------------------------------------------------- */
+
+#define CORE(self) (((ChannelObject *)(self))->core)
+
+typedef struct {
+    const char *name, *service;
+    struct ares_addrinfo_hints hints;
+} addrinfo_args;
+
+static void issue_addrinfo(ares_channel ch, request *r, void *arg)
+{
+    addrinfo_args *a = arg;
+    ares_getaddrinfo(ch, a->name, a->service, &a->hints, on_addrinfo, r);
+}
+
+/* A hosts file named by CARES_HOSTS is read as c-ares >= 1.22 does by itself (1.18 reads it only
+ * for getaddrinfo with ARES_AI_ENVHOSTS). */
+static int implied_flags(void)
+{
+    return getenv("CARES_HOSTS") != NULL ? ARES_AI_ENVHOSTS : 0;
+}
+
+static void issue_literal(ares_channel ch, request *r, void *arg)
+{
+    request_finished(r); /* answered without libcares: delivered like any other result */
+}
+
+/* Literal addresses never reach libcares: 1.18 also sends an IPv4 literal to DNS for AF_UNSPEC
+ * and AF_INET6 (and "::1" for AF_INET), merging whatever comes back. Answering here gives the
+ * same result on every c-ares, without the network. Returns 1 if name was a literal (the request
+ * is submitted or an exception set: *rc tells), 0 if it is a name. */
+static int submit_literal(chan_core *c, PyObject *callback, const char *name, int family, int flags,
+                          const char *service, int socktype, int protocol, int as_host, int *rc)
+{
+    literal_copy lc;
+    memset(&lc, 0, sizeof(lc));
+    if (inet_pton(AF_INET, name, lc.addr) == 1)
+        lc.family = AF_INET;
+    else if (inet_pton(AF_INET6, name, lc.addr) == 1)
+        lc.family = AF_INET6;
+    else
+        return 0;
+    int status = ARES_SUCCESS;
+    if (family == AF_INET6 && lc.family == AF_INET && (flags & ARES_AI_V4MAPPED) && !as_host) {
+        memmove(lc.addr + 12, lc.addr, 4); /* ::ffff:a.b.c.d */
+        memset(lc.addr, 0, 10);
+        lc.addr[10] = lc.addr[11] = 0xFF;
+        lc.family = AF_INET6;
+    } else if (family != AF_UNSPEC && family != lc.family) {
+        status = ARES_ENOTFOUND; /* no address of the asked family */
+    }
+    if (service != NULL) {
+        char *end;
+        long port = strtol(service, &end, 10);
+        if (*end == '\0' && port >= 0 && port <= 65535) {
+            lc.port = (int)port;
+        } else if (flags & ARES_AI_NUMERICSERV) {
+            status = ARES_ESERVICE;
+        } else {
+            struct servent se, *found = NULL;
+            char tmp[1024];
+            getservbyname_r(service, socktype == SOCK_DGRAM ? "udp" : "tcp", &se, tmp, sizeof(tmp), &found);
+            if (found != NULL)
+                lc.port = ntohs((unsigned short)found->s_port);
+            else
+                status = ARES_ESERVICE;
+        }
+    }
+    lc.socktype = socktype;
+    lc.protocol = protocol;
+    request *r = request_new(c, callback, as_host ? REQ_LITERAL_HOST : REQ_LITERAL_AI);
+    if (r == NULL) {
+        *rc = -1;
+        return 1;
+    }
+    r->status = status;
+    if (status == ARES_SUCCESS && (r->payload = malloc(sizeof(lc))) != NULL)
+        memcpy(r->payload, &lc, sizeof(lc));
+    else if (status == ARES_SUCCESS)
+        r->status = ARES_ENOMEM;
+    *rc = request_submit(c, r, issue_literal, NULL);
+    return 1;
+}
+
+PyObject *Channel_gethostbyname(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"name", "family", "callback", NULL};
+    chan_core *c = CORE(self);
+    PyObject *a[3];
+    char buf[NAME_BUF_SIZE];
+    addrinfo_args g;
+
+    memset(&g, 0, sizeof(g));
+    if (parse_args("gethostbyname", args, nargs, kwnames, names, 3, a) < 0 || check_open(c) < 0 ||
+        family_arg(a[1], &g.hints.ai_family) < 0 || callback_arg(a[2]) < 0 ||
+        name_encode(c->st, a[0], buf, "name") < 0)
+        return NULL;
+    int rc;
+    if (submit_literal(c, a[2], buf, g.hints.ai_family, 0, NULL, 0, 0, 1, &rc)) {
+        if (rc < 0)
+            return NULL;
+        Py_RETURN_NONE;
+    }
+    /* What c-ares' own gethostbyname does, through getaddrinfo so CARES_HOSTS applies. */
+    g.name = buf;
+    g.hints.ai_flags = ARES_AI_CANONNAME | implied_flags();
+    request *r = request_new(c, a[2], REQ_HOST_AI);
+    if (r == NULL)
+        return NULL;
+    r->qtype = g.hints.ai_family;
+    if (request_submit(c, r, issue_addrinfo, &g) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+typedef struct {
+    unsigned char addr[16];
+    int family;
+} byaddr_args;
+
+static void issue_byaddr(ares_channel ch, request *r, void *arg)
+{
+    byaddr_args *a = arg;
+    ares_gethostbyaddr(ch, a->addr, a->family == AF_INET ? 4 : 16, a->family, on_host, r);
+}
+
+PyObject *Channel_gethostbyaddr(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"addr", "callback", NULL};
+    chan_core *c = CORE(self);
+    PyObject *a[2];
+    byaddr_args b;
+
+    if (parse_args("gethostbyaddr", args, nargs, kwnames, names, 2, a) < 0 || check_open(c) < 0 ||
+        parse_ip(a[0], "addr", &b.family, b.addr) < 0 || callback_arg(a[1]) < 0)
+        return NULL;
+    request *r = request_new(c, a[1], REQ_HOST);
+    if (r == NULL || request_submit(c, r, issue_byaddr, &b) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+#define KNOWN_AI_FLAGS                                                                                         \
+    (ARES_AI_CANONNAME | ARES_AI_NUMERICHOST | ARES_AI_PASSIVE | ARES_AI_NUMERICSERV | ARES_AI_V4MAPPED |      \
+     ARES_AI_ALL | ARES_AI_ADDRCONFIG | ARES_AI_NOSORT | ARES_AI_ENVHOSTS | ARES_AI_IDN |                      \
+     ARES_AI_IDN_ALLOW_UNASSIGNED | ARES_AI_IDN_USE_STD3_ASCII_RULES | ARES_AI_CANONIDN)
+
+/* The port as libcares wants it: decimal text, a service name, or NULL. */
+static int service_arg(PyObject *port, char *buf, size_t size, const char **out)
+{
+    PyObject *keep = NULL;
+    if (port == NULL || port == Py_None) {
+        *out = NULL;
+        return 0;
+    }
+    if (PyLong_Check(port)) {
+        long v;
+        if (int_option(port, "port", 0, 65535, &v) < 0)
+            return -1;
+        PyOS_snprintf(buf, size, "%ld", v);
+        *out = buf;
+        return 0;
+    }
+    const char *s = text_arg(port, "port", &keep);
+    if (s == NULL)
+        return -1;
+    if (*s == '\0' || strlen(s) >= size) {
+        Py_DECREF(keep);
+        PyErr_Format(PyExc_ValueError, "port must be a port number or a service name, got %R", port);
+        return -1;
+    }
+    strcpy(buf, s);
+    Py_DECREF(keep);
+    *out = buf;
+    return 0;
+}
+
+PyObject *Channel_getaddrinfo(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"host", "port", "callback", "family", "type", "proto", "flags", NULL};
+    chan_core *c = CORE(self);
+    PyObject *a[7];
+    char buf[NAME_BUF_SIZE], service[64];
+    addrinfo_args g;
+    long v;
+
+    memset(&g, 0, sizeof(g));
+    if (parse_args("getaddrinfo", args, nargs, kwnames, names, 3, a) < 0 || check_open(c) < 0 ||
+        callback_arg(a[2]) < 0 || service_arg(a[1], service, sizeof(service), &g.service) < 0)
+        return NULL;
+    g.hints.ai_family = AF_UNSPEC;
+    if (a[3] != NULL && family_arg(a[3], &g.hints.ai_family) < 0)
+        return NULL;
+    if (int_option(a[4], "type", 0, INT_MAX, &v) < 0)
+        return NULL;
+    g.hints.ai_socktype = a[4] && a[4] != Py_None ? (int)v : 0;
+    if (int_option(a[5], "proto", 0, INT_MAX, &v) < 0)
+        return NULL;
+    g.hints.ai_protocol = a[5] && a[5] != Py_None ? (int)v : 0;
+    if (int_option(a[6], "flags", 0, INT_MAX, &v) < 0)
+        return NULL;
+    g.hints.ai_flags = a[6] && a[6] != Py_None ? (int)v : 0;
+    if (g.hints.ai_flags & ~KNOWN_AI_FLAGS) {
+        PyErr_Format(PyExc_ValueError, "unknown ARES_AI_* flags: 0x%x", g.hints.ai_flags & ~KNOWN_AI_FLAGS);
+        return NULL;
+    }
+    if (a[0] == Py_None) {
+        if (g.service == NULL) {
+            PyErr_SetString(PyExc_ValueError, "host and port cannot both be None");
+            return NULL;
+        }
+        /* No host: the wildcard (PASSIVE) or loopback address, as socket.getaddrinfo gives. */
+        strcpy(buf, (g.hints.ai_flags & ARES_AI_PASSIVE) ? (g.hints.ai_family == AF_INET6 ? "::" : "0.0.0.0")
+                                                          : (g.hints.ai_family == AF_INET6 ? "::1" : "127.0.0.1"));
+    } else if (name_encode(c->st, a[0], buf, "host") < 0) {
+        return NULL;
+    }
+    int rc;
+    if (submit_literal(c, a[2], buf, g.hints.ai_family, g.hints.ai_flags, g.service, g.hints.ai_socktype,
+                       g.hints.ai_protocol, 0, &rc)) {
+        if (rc < 0)
+            return NULL;
+        Py_RETURN_NONE;
+    }
+    g.name = buf;
+    g.hints.ai_flags |= implied_flags();
+    request *r = request_new(c, a[2], REQ_ADDRINFO);
+    if (r == NULL || request_submit(c, r, issue_addrinfo, &g) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+typedef struct {
+    struct sockaddr_storage sa;
+    ares_socklen_t len;
+    int flags;
+} nameinfo_args;
+
+static void issue_nameinfo(ares_channel ch, request *r, void *arg)
+{
+    nameinfo_args *a = arg;
+    ares_getnameinfo(ch, (struct sockaddr *)&a->sa, a->len, a->flags, on_nameinfo, r);
+}
+
+/* (ip, port) or (ip, port, flowinfo, scope_id) into a sockaddr. */
+static int sockaddr_arg(PyObject *address, nameinfo_args *n)
+{
+    PyObject *ip;
+    long port, flowinfo = 0, scope_id = 0;
+    int family;
+    unsigned char addr[16];
+
+    if (!PyTuple_Check(address)) {
+        PyErr_Format(PyExc_TypeError, "address must be a tuple (ip, port) or (ip, port, flowinfo, scope_id), not %.100s",
+                     Py_TYPE(address)->tp_name);
+        return -1;
+    }
+    Py_ssize_t size = PyTuple_GET_SIZE(address);
+    if (size != 2 && size != 4) {
+        PyErr_Format(PyExc_ValueError, "address must have 2 or 4 items, not %zd", size);
+        return -1;
+    }
+    ip = PyTuple_GET_ITEM(address, 0);
+    if (parse_ip(ip, "address", &family, addr) < 0 ||
+        int_option(PyTuple_GET_ITEM(address, 1), "port", 0, 65535, &port) != 1)
+        goto bad_port;
+    if (size == 4) {
+        if (family != AF_INET6) {
+            PyErr_SetString(PyExc_ValueError, "a 4-item address (ip, port, flowinfo, scope_id) must be IPv6");
+            return -1;
+        }
+        if (int_option(PyTuple_GET_ITEM(address, 2), "flowinfo", 0, 0xFFFFF, &flowinfo) < 0 ||
+            int_option(PyTuple_GET_ITEM(address, 3), "scope_id", 0, 0xFFFFFFFFL, &scope_id) < 0)
+            return -1;
+    }
+    memset(&n->sa, 0, sizeof(n->sa));
+    if (family == AF_INET) {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&n->sa;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((unsigned short)port);
+        memcpy(&s4->sin_addr, addr, 4);
+        n->len = sizeof(*s4);
+    } else {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&n->sa;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((unsigned short)port);
+        s6->sin6_flowinfo = htonl((uint32_t)flowinfo);
+        s6->sin6_scope_id = (uint32_t)scope_id;
+        memcpy(&s6->sin6_addr, addr, 16);
+        n->len = sizeof(*s6);
+    }
+    return 0;
+bad_port:
+    if (!PyErr_Occurred())
+        PyErr_SetString(PyExc_TypeError, "port must be an int");
+    return -1;
+}
+
+PyObject *Channel_getnameinfo(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"address", "flags", "callback", NULL};
+    chan_core *c = CORE(self);
+    PyObject *a[3];
+    nameinfo_args n;
+    long flags;
+
+    if (parse_args("getnameinfo", args, nargs, kwnames, names, 3, a) < 0 || check_open(c) < 0 ||
+        sockaddr_arg(a[0], &n) < 0 || callback_arg(a[2]) < 0)
+        return NULL;
+    if (int_option(a[1], "flags", 0, INT_MAX, &flags) != 1) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "flags must be an int");
+        return NULL;
+    }
+    n.flags = (int)flags;
+    request *r = request_new(c, a[2], REQ_NAMEINFO);
+    if (r == NULL || request_submit(c, r, issue_nameinfo, &n) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
