@@ -11,7 +11,7 @@ from pathlib import Path
 try:
     from pycares_ng import testing
 except Exception:  # the package __init__ needs the (maybe unbuilt) C extension
-    _path = Path(__file__).resolve().parent.parent / "pycares_ng" / "testing.py"
+    _path = Path(__file__).resolve().parent.parent / "pycares_ng" / "testing" / "faultserver.py"
     _spec = importlib.util.spec_from_file_location("pycares_ng_testing_standalone", _path)
     testing = importlib.util.module_from_spec(_spec)
     sys.modules[_spec.name] = testing
