@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import socket
+import threading
 from typing import Any, Callable, ClassVar, Dict, Optional, Tuple, Type, Union
 
 from .. import _core
@@ -95,11 +96,16 @@ class Resolver:
         self._driver = driver
         self._pending = 0
         self._closed = False
+        self._close_lock = threading.Lock()
         if driver.uses_event_thread:
             channel_options["event_thread"] = True
         else:
             channel_options["sock_state_cb"] = self._on_sock_state
-        self._channel = Channel(**channel_options)
+        try:
+            self._channel = Channel(**channel_options)
+        except BaseException:
+            driver.close()  # it may hold a selector or a loop registration
+            raise
 
     @property
     def channel(self) -> Channel:
@@ -133,7 +139,9 @@ class Resolver:
         if self._driver.uses_event_thread or self._closed:
             return
         if self._pending:
-            self._driver.set_timer(self._channel.timeout(), self._on_timer)
+            # c-ares 1.18 answers 0.0 for "under a millisecond left": a 1 ms floor keeps the
+            # loop from spinning until the timer really expires.
+            self._driver.set_timer(max(self._channel.timeout(), 0.001), self._on_timer)
         else:
             self._driver.set_timer(None, self._on_timer)
 
@@ -208,11 +216,12 @@ class Resolver:
     def close(self) -> None:
         """Close the channel (pending futures fail with ARES_EDESTRUCTION) and the driver.
         Idempotent."""
-        if self._closed:
-            return
-        self._channel.close()
-        self._closed = True
-        self._driver.close()
+        with self._close_lock:  # the threads backend may be closed from two threads at once
+            if self._closed:
+                return
+            self._channel.close()
+            self._closed = True
+            self._driver.close()
 
     def __enter__(self) -> "Resolver":
         return self

@@ -76,7 +76,11 @@ class SelectDriver(Driver):
         if self.deadline is not None:
             until_timer = max(0.0, self.deadline - now)
             wait = until_timer if wait is None else min(wait, until_timer)
-        ready = self.selector.select(wait) if self._ready else (time.sleep(wait or 0) or [])
+        if self._ready:
+            ready = self.selector.select(wait)
+        else:
+            time.sleep(wait or 0)
+            ready = []
         for key, events in ready:
             callback = self._ready.get(key.fd)
             if callback is not None:
@@ -101,9 +105,12 @@ class Resolver(_BaseResolver):
 
     def wait(self, future: Future, timeout: Optional[float] = None) -> Any:
         """Run the loop until ``future`` is done and return its result (or raise its error).
-        ``timeout`` bounds the whole wait: TimeoutError after it, and the request is cancelled."""
+        ``timeout`` bounds the whole wait: after it, TimeoutError, and every request still pending
+        on this resolver is cancelled (ARES_ECANCELLED)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while not future.done():
+            if not self._pending:
+                raise RuntimeError("this future does not belong to a pending request of this resolver")
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 self.cancel()
