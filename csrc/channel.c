@@ -38,7 +38,7 @@ static PyObject *Channel_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
     c->refs = 1;
     c->wake_fd = -1;
     c->state = CH_NEW;
-    if (pthread_mutex_init(&c->lock, NULL) != 0) {
+    if (pthread_mutex_init(&c->lock, NULL) != 0 || pthread_cond_init(&c->closed_cond, NULL) != 0) {
         PyMem_Free(c);
         PyErr_SetString(PyExc_RuntimeError, "cannot create the channel lock");
         return NULL;
@@ -473,8 +473,21 @@ static PyObject *Channel_cancel(PyObject *self, PyObject *unused)
 void channel_close(chan_core *c)
 {
     core_lock(c);
-    if (c->state != CH_OPEN) {
+    if (c->state == CH_NEW) {
         c->state = CH_CLOSED;
+        c->close_done = 1;
+    } else if (c->state == CH_CLOSED) {
+        /* Another close() is under way: return only once its callbacks have all run, unless
+         * this thread is part of that (a callback it is delivering, or the I/O thread it joins). */
+        if (!is_delivering(c) && !on_event_thread(c)) {
+            while (!c->close_done) {
+                Py_BEGIN_ALLOW_THREADS
+                pthread_cond_wait(&c->closed_cond, &c->lock);
+                Py_END_ALLOW_THREADS
+            }
+        }
+    }
+    if (c->state != CH_OPEN) {
         pthread_mutex_unlock(&c->lock);
         return;
     }
@@ -491,9 +504,10 @@ void channel_close(chan_core *c)
     pthread_mutex_unlock(&c->lock);
     stop_thread(c);
     registry_remove(c);
+    /* From inside a callback this returns at once: the delivery already under way runs the
+     * remaining callbacks (socket-close notifications too) as soon as the current one returns,
+     * and lets go of sock_state_cb when the queue is empty (deliver_events). */
     deliver_events(c);
-    c->want_sock_events = 0;
-    Py_CLEAR(c->sock_state_cb);
 }
 
 static PyObject *Channel_close(PyObject *self, PyObject *unused)

@@ -56,7 +56,9 @@ typedef struct {
 typedef struct chan_core {
     int refs;
     pthread_mutex_t lock;           /* around every libcares call, the queue and the watch table */
+    pthread_cond_t closed_cond;     /* signalled when close_done becomes true */
     int state;
+    int close_done;                 /* closed and every resulting callback delivered (lock) */
     generation *gens;               /* current first, then retired ones */
     event *q_head, *q_tail;         /* finished work, in order (lock) */
     request *reqs;                  /* undelivered requests, for GC traversal (GIL) */
@@ -112,6 +114,7 @@ int request_submit(chan_core *c, request *r, issue_fn issue, void *arg);
 /* The libcares callback every finished request goes through (lock held). */
 void request_finished(request *r);
 int on_event_thread(chan_core *c);
+int is_delivering(chan_core *c);       /* this thread is inside deliver_events(c) */
 void after_call(chan_core *c, int waiting);
 void gen_apply_local(chan_core *c, ares_channel ch);
 int set_servers(chan_core *c, ares_channel ch, struct ares_addr_port_node *servers, int nservers);

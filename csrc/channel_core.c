@@ -83,6 +83,7 @@ void core_free(chan_core *c)
     if (c->wake_fd >= 0)
         close(c->wake_fd);
     pthread_mutex_destroy(&c->lock);
+    pthread_cond_destroy(&c->closed_cond);
     Py_XDECREF(c->sock_state_cb);
     Py_XDECREF(c->module);
     PyMem_Free(c);
@@ -271,8 +272,45 @@ static void sock_deliver(chan_core *c, sock_event *e)
 
 /* Delivers everything recorded so far, one event at a time so nested deliveries (a callback
  * that cancels or closes) keep the global order. */
+/* The channels this thread is delivering for, innermost first. A delivery started inside a
+ * callback (one that queries, cancels or closes) returns at once and the outer loop picks the new
+ * events up, so delivery never nests and the stack never grows with the queue. This is the
+ * calling thread's own execution state, not shared data: hence thread-local. */
+typedef struct delivery {
+    chan_core *core;
+    struct delivery *outer;
+} delivery;
+
+static _Thread_local delivery *tls_delivery;
+
+int is_delivering(chan_core *c)
+{
+    for (delivery *d = tls_delivery; d != NULL; d = d->outer)
+        if (d->core == c)
+            return 1;
+    return 0;
+}
+
+/* Once a closed channel's queue is empty, its close() calls may return. Returns whether the
+ * channel is closed and drained. */
+static int note_drained(chan_core *c)
+{
+    core_lock(c);
+    int drained = c->state == CH_CLOSED && c->q_head == NULL;
+    if (drained && !c->close_done) {
+        c->close_done = 1;
+        pthread_cond_broadcast(&c->closed_cond);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return drained;
+}
+
 void deliver_events(chan_core *c)
 {
+    if (is_delivering(c))
+        return;
+    delivery frame = {c, tls_delivery};
+    tls_delivery = &frame;
     PyObject *exc_type, *exc_value, *exc_tb;
     int saved = PyErr_Occurred() != NULL;
     if (saved)
@@ -283,6 +321,12 @@ void deliver_events(chan_core *c)
             request_deliver(c, (request *)e);
         else
             sock_deliver(c, (sock_event *)e);
+    }
+    tls_delivery = frame.outer;
+    if (note_drained(c)) {
+        /* Closed and drained: no socket event can follow, so the callback can go. */
+        c->want_sock_events = 0;
+        Py_CLEAR(c->sock_state_cb);
     }
     if (saved)
         PyErr_Restore(exc_type, exc_value, exc_tb);

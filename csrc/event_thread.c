@@ -161,7 +161,8 @@ void channel_shutdown_threads(module_state *st)
         if (c == NULL)
             return;
         c->refs++; /* keep it while its callbacks run */
-        channel_close(c);
+        channel_close(c);  /* waits for a close() another thread has under way */
+        registry_remove(c); /* never find the same channel twice */
         core_decref(c);
     }
 }
