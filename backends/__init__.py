@@ -42,7 +42,7 @@ def _entry_points() -> Dict[str, str]:
     from importlib import metadata
 
     eps = metadata.entry_points()
-    group = eps.select(group=GROUP) if hasattr(eps, "select") else eps.get(GROUP, [])  # Python 3.9
+    group = eps.select(group=GROUP) if hasattr(eps, "select") else eps.get(GROUP, [])  # type: ignore[arg-type]  # Python 3.9
     found: Dict[str, str] = {}
     for ep in group:
         found.setdefault(ep.name, ep.value)

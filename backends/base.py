@@ -96,7 +96,7 @@ class Resolver:
         self._driver = driver
         self._pending = 0
         self._closed = False
-        self._close_lock = threading.Lock()
+        self._close_lock = threading.RLock()  # a done-callback may close() again
         if driver.uses_event_thread:
             channel_options["event_thread"] = True
         else:
@@ -219,8 +219,8 @@ class Resolver:
         with self._close_lock:  # the threads backend may be closed from two threads at once
             if self._closed:
                 return
+            self._closed = True  # first: a callback re-entering close() returns at once
             self._channel.close()
-            self._closed = True
             self._driver.close()
 
     def __enter__(self) -> "Resolver":

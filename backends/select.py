@@ -53,7 +53,10 @@ class SelectDriver(Driver):
                 self.selector.unregister(fd)
                 del self._ready[fd]
         elif events:
-            self.selector.register(fd, events)
+            try:
+                self.selector.register(fd, events)
+            except (OSError, ValueError):
+                return  # closed again before this notification arrived: nothing to watch
             self._ready[fd] = ready
 
     def set_timer(self, delay: Optional[float], expired: Callable[[], None]) -> None:

@@ -13,19 +13,24 @@ the median kept:
   pycares 4.11 bundles (so that pycares 4.11, too, is compared with C on its very own build);
 * pycares_ng from one or more interpreters (`--ng-python [LABEL=]PATH`, repeatable, e.g. one
   per c-ares era it was built against); default: this interpreter, if it imports pycares_ng;
-* pycares 4.11.0 from PyPI in its own venv (benchmarks/.venv-pycares4, created on demand).
+* pycares 4.11.0 from PyPI in its own venv (benchmarks/.venv-pycares4, created on demand);
+* with `--asyncio`: the same workload on an asyncio loop (`asyncio_client.py`), pycares_ng's
+  asyncio backend (`DNSResolver`) from every pycares_ng interpreter next to aiodns from PyPI in
+  its own venv (benchmarks/.venv-aiodns, created on demand), on the loops of `--asyncio-loop`.
 
 Every client reports the file its c-ares code was loaded from; a binding's "vs C" ratio is
 taken against the C client loaded from the same file (else the same version, else the same
 series, with a note). Every DNS packet goes to the local NSD on loopback. Prints a table and
 writes benchmarks/results/latest.json. Goal: pycares_ng CPU/query <= 1.35x the C client on the
-same c-ares.
+same c-ares; with --asyncio, the asyncio backend's CPU/query <= 0.4x aiodns's on the same loop.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import functools
+import hashlib
 import json
 import os
 import platform
@@ -44,6 +49,8 @@ RESULTS = HERE / "results"
 DEFAULT_PREFIX_134 = Path("/work/cares-1.34")
 PYCARES4_VERSION = "4.11.0"
 GOAL_RATIO = 1.35
+AIODNS_SPEC = "aiodns==3.6.1"  # the aiodns 3.x API that pycares_ng.backends.asyncio mirrors
+GOAL_RATIO_AIODNS = 0.4
 
 sys.path.insert(0, str(REPO / "tests"))
 import dnsdata  # noqa: E402  (tests/dnsdata.py: the zone data and NSD launcher the tests use)
@@ -149,6 +156,33 @@ def ensure_pycares4_venv(venv: Path) -> Path:
     return py
 
 
+def ensure_aiodns_venv(venv: Path, spec: str, loops: list[str]) -> Path:
+    """A venv with aiodns (and the pycares it pulls) from PyPI, plus uvloop if asked for."""
+    py = venv / "bin" / "python"
+    wanted = [spec] + (["uvloop"] if "uvloop" in loops else [])
+    modules = ["aiodns"] + (["uvloop"] if "uvloop" in loops else [])
+    pinned = spec.partition("==")[2]
+    check = f"import {', '.join(modules)}, sys; sys.exit({pinned!r} and aiodns.__version__ != {pinned!r})"
+    probe = [str(py), "-c", check]
+    if py.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
+        return py
+    if not py.exists():
+        log(f"creating {venv} with {' '.join(wanted)}")
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(py), "-m", "pip", "install", "-q", *wanted], check=True)
+    subprocess.run(probe, check=True)
+    return py
+
+
+def python_versions(python: str, modules: list[str]) -> dict:
+    """{module: __version__} as seen by ``python`` (None when it cannot import it)."""
+    code = ("import importlib, json, sys\nout = {}\nfor m in sys.argv[1:]:\n    try:\n"
+            "        out[m] = getattr(importlib.import_module(m), '__version__', '?')\n"
+            "    except Exception:\n        out[m] = None\nprint(json.dumps(out))")
+    r = subprocess.run([python, "-c", code, *modules], capture_output=True, text=True, cwd=HERE)
+    return json.loads(r.stdout) if r.returncode == 0 else {m: None for m in modules}
+
+
 def module_cares_version(python: str, module: str) -> str | None:
     r = subprocess.run([python, "-c", f"import {module} as m; print(getattr(m, 'ARES_VERSION', ''))"],
                        capture_output=True, text=True, cwd=HERE)
@@ -192,12 +226,27 @@ def run_once(client: Client, port: int, n: int, inflight: int, cpu: int | None) 
     return result
 
 
+@functools.lru_cache(maxsize=None)
+def _file_digest(path: str) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def same_library(a: str | None, b: str | None) -> bool:
+    """The same file, or a byte-identical copy (the same pycares wheel in two venvs)."""
+    if not a or not b:
+        return False
+    return a == b or (_file_digest(a) is not None and _file_digest(a) == _file_digest(b))
+
+
 def reference_for(row: dict, rows: list[dict]) -> tuple[dict | None, str | None]:
-    """The C (legacy API) row a binding is compared with: same library file, else same version,
-    else same series."""
+    """The C (legacy API) row a binding is compared with: same library file (or an identical
+    copy of it), else same version, else same series."""
     cs = [r for r in rows if r["kind"] == "c" and r["api"] == "legacy" and r["inflight"] == row["inflight"]]
     for r in cs:
-        if row["cares_lib"] and r["cares_lib"] == row["cares_lib"]:
+        if same_library(row["cares_lib"], r["cares_lib"]):
             return r, None
     for r in cs:
         if r["cares"] == row["cares"]:
@@ -226,6 +275,16 @@ def main(argv=None) -> int:
                    help="skip the C client's ares_query_dnsrec mode (run by default on c-ares >= 1.28, "
                         "query cache off)")
     p.add_argument("--no-pin", action="store_true", help="do not pin NSD and the clients to different CPUs")
+    p.add_argument("--asyncio", action="store_true",
+                   help="also run the workload on asyncio: pycares_ng's asyncio backend vs aiodns")
+    p.add_argument("--asyncio-loop", nargs="+", default=["asyncio"], choices=["asyncio", "uvloop"],
+                   help="event loops for --asyncio (uvloop must be importable; it is installed in "
+                        "the aiodns venv on demand)")
+    p.add_argument("--aiodns-python", help="interpreter with aiodns (default: own venv)")
+    p.add_argument("--aiodns-venv", type=Path, default=HERE / ".venv-aiodns")
+    p.add_argument("--aiodns-spec", default=AIODNS_SPEC,
+                   help=f"what to pip install into the aiodns venv (default {AIODNS_SPEC!r}; "
+                        f"'aiodns' for the latest)")
     p.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     args = p.parse_args(argv)
     n = args.n or (5000 if args.quick else ZONE_NAMES)
@@ -254,6 +313,27 @@ def main(argv=None) -> int:
             continue
         py_clients.append(Client(f"pycares_ng{' [' + label + ']' if label else ''}", "pycares_ng",
                                  "query", [path, py_client, "--module", "pycares_ng"]))
+    if args.asyncio:
+        asyncio_client = str(HERE / "asyncio_client.py")
+        for c in list(py_clients):
+            python = c.argv[0]
+            for loop in args.asyncio_loop:
+                if loop != "asyncio" and not can_import(python, loop):
+                    log(f"{python} cannot import {loop}; no {c.label} asyncio run on it")
+                    continue
+                label = c.label.replace("pycares_ng", f"pycares_ng asyncio/{loop}", 1)
+                py_clients.append(Client(label, "pycares_ng-asyncio", f"asyncio/{loop}",
+                                         [python, asyncio_client, "--module", "pycares_ng", "--loop", loop]))
+        aiodns_py = args.aiodns_python or str(ensure_aiodns_venv(args.aiodns_venv, args.aiodns_spec,
+                                                                 args.asyncio_loop))
+        versions = python_versions(aiodns_py, ["aiodns", "pycares", "uvloop"])
+        log(f"aiodns from {aiodns_py}: " + ", ".join(f"{m} {v}" for m, v in versions.items() if v))
+        for loop in args.asyncio_loop:
+            if loop != "asyncio" and not versions.get(loop):
+                log(f"{aiodns_py} cannot import {loop}; no aiodns run on it")
+                continue
+            py_clients.append(Client(f"aiodns {versions['aiodns']}/{loop}", "aiodns", f"asyncio/{loop}",
+                                     [aiodns_py, asyncio_client, "--module", "aiodns", "--loop", loop]))
     py4 = None
     if not args.no_pycares4:
         py4 = args.pycares4_python or str(ensure_pycares4_venv(args.pycares4_venv))
@@ -310,7 +390,7 @@ def main(argv=None) -> int:
                 for c in clients:
                     r = run_once(c, server.port, n, inflight, client_cpu)
                     c.samples.setdefault(inflight, []).append(r)
-                    log(f"[{rep + 1}/{args.repeat}] inflight={inflight:<5} {c.label:<28} "
+                    log(f"[{rep + 1}/{args.repeat}] inflight={inflight:<5} {c.label:<34} "
                         f"{r['qps']:>9.0f} qps {r['cpu_us_per_query']:>8.2f} us/query  ok {r['ok']}/{r['n']}")
         server_address = server.address
     finally:
@@ -339,12 +419,21 @@ def main(argv=None) -> int:
         row["ratio_note"] = note
         if row["kind"] == "pycares_ng" and row["ratio_vs_c"] is not None:
             row["goal_met"] = row["ratio_vs_c"] <= GOAL_RATIO
+        if row["kind"] == "pycares_ng-asyncio":
+            # vs aiodns on the same loop and depth, whatever c-ares each runs on.
+            peers = [r for r in rows if r["kind"] == "aiodns" and r["api"] == row["api"]
+                     and r["inflight"] == row["inflight"]]
+            if peers:
+                row["aiodns_reference"] = peers[0]["client"]
+                row["ratio_vs_aiodns"] = round(row["cpu_us_per_query"] / peers[0]["cpu_us_per_query"], 3)
+                row["goal_aiodns_met"] = row["ratio_vs_aiodns"] <= GOAL_RATIO_AIODNS
 
     print()
     print(f"N = {n} distinct A names per run, median of {args.repeat} runs. CPU = getrusage(RUSAGE_SELF) "
           f"user+sys over the resolve phase.\n'vs C' = CPU/query / that of the C client (legacy API) "
           f"on the same c-ares library file.")
-    header = (f"{'client':<30} {'c-ares':<8} {'inflight':>8} {'qps':>9} {'CPU us/q':>9} "
+    width = max([30] + [len(row["client"]) for row in rows])
+    header = (f"{'client':<{width}} {'c-ares':<8} {'inflight':>8} {'qps':>9} {'CPU us/q':>9} "
               f"{'(user+sys)':>12} {'vs C':>6}  note")
     print(header)
     print("-" * len(header))
@@ -353,12 +442,15 @@ def main(argv=None) -> int:
         notes = []
         if row.get("goal_met") is not None:
             notes.append(f"goal <= {GOAL_RATIO}x: {'met' if row['goal_met'] else 'NOT met'}")
+        if row.get("ratio_vs_aiodns") is not None:
+            notes.append(f"{row['ratio_vs_aiodns']:.2f}x aiodns (goal <= {GOAL_RATIO_AIODNS}x: "
+                         f"{'met' if row['goal_aiodns_met'] else 'NOT met'})")
         if row["ratio_note"]:
             notes.append(row["ratio_note"])
         if row["ok_min"] != n:
             notes.append(f"only {row['ok_min']}/{n} answered in some run")
         split = f"({row['cpu_user_us_per_query']:.1f}+{row['cpu_sys_us_per_query']:.1f})"
-        print(f"{row['client']:<30} {row['cares'] or '?':<8} {row['inflight']:>8} {row['qps']:>9.0f} "
+        print(f"{row['client']:<{width}} {row['cares'] or '?':<8} {row['inflight']:>8} {row['qps']:>9.0f} "
               f"{row['cpu_us_per_query']:>9.2f} {split:>12} {ratio:>6}  {'; '.join(notes)}")
 
     report = {
@@ -370,6 +462,7 @@ def main(argv=None) -> int:
         "server": {"software": nsd_version(), "address": server_address, "zone": dnsdata.BENCH_ORIGIN,
                    "zone_names": ZONE_NAMES},
         "n": n, "repeat": args.repeat, "inflight": args.inflight, "goal_ratio": GOAL_RATIO,
+        "goal_ratio_aiodns": GOAL_RATIO_AIODNS if args.asyncio else None,
         "clients": [{"label": c.label, "kind": c.kind, "api": c.api, "version": c.version,
                      "cares": c.cares, "cares_lib": c.cares_lib, "argv": c.argv} for c in clients],
         "rows": rows,
