@@ -10,6 +10,8 @@ from ._core import *  # noqa: F401,F403  (constants, result classes, Channel, Ar
 from ._core import AresError, Channel, ARES_VERSION, ares_threadsafety
 from . import errno, utils
 from .utils import reverse_address
+from . import blocking
+from .blocking import getaddrinfo, gethostbyaddr, gethostbyname, gethostbyname_ex, getnameinfo, query
 
 __version__ = "0.1.0"
 
@@ -22,4 +24,5 @@ _os.register_at_fork(before=_core._before_fork, after_in_parent=_core._after_for
 
 __all__ = sorted(
     name for name in dir(_core) if not name.startswith("_") and name not in ("strerror",)
-) + ["errno", "utils", "reverse_address", "__version__"]
+) + ["errno", "utils", "reverse_address", "__version__", "blocking", "getaddrinfo",
+   "gethostbyaddr", "gethostbyname", "gethostbyname_ex", "getnameinfo", "query"]

@@ -1,0 +1,716 @@
+"""Blocking DNS helpers shaped like the :mod:`socket` module's, resolved by c-ares.
+
+``getaddrinfo``, ``gethostbyname``, ``gethostbyname_ex``, ``gethostbyaddr`` and ``getnameinfo``
+take the arguments of their :mod:`socket` namesakes and return what those return, with the same
+types (``socket.AddressFamily`` / ``socket.SocketKind`` members, ``str`` addresses) and the same
+exceptions (:class:`socket.gaierror` / :class:`socket.herror` with the C library's ``errno``
+values and messages). ``query`` is one DNS query, answered as :meth:`pycares_ng.Channel.query`
+answers it. Every helper also takes a keyword-only ``timeout`` (seconds) that bounds the whole
+call.
+
+What is resolved where:
+
+* Names go to c-ares (hosts file, then DNS, as the ``lookups`` option says), through a select
+  backend resolver (:mod:`pycares_ng.backends.select`: ``selectors``/epoll, so descriptors above
+  1,024 are fine). Each thread has its own resolver, made on first use; :func:`configure` sets
+  the Channel options they are made with (default: the system configuration).
+* What involves no name lookup at all is left to the C library, which is what makes the
+  answers *identical* to :mod:`socket`'s: numeric addresses (always asked with
+  ``AI_NUMERICHOST`` / ``NI_NUMERICHOST``, which forbid any lookup), ``host=None``, service
+  names and ports, socket type and protocol expansion, flag and family checks, and
+  ``AI_ADDRCONFIG`` (which addresses this machine has).
+
+Error mapping (c-ares code → ``gaierror`` errno / ``herror`` h_errno):
+
+* ``ENOTFOUND`` (NXDOMAIN), ``ENONAME``, ``EBADNAME`` → ``EAI_NONAME`` / 1 ``HOST_NOT_FOUND``
+* ``ENODATA`` (no address of that family) → ``EAI_NODATA`` / 4 ``NO_DATA``
+* ``ETIMEOUT``, ``ESERVFAIL``, ``EREFUSED``, ``ECONNREFUSED``, ``ENOSERVER``, ``ECANCELLED``,
+  ``EDESTRUCTION`` → ``EAI_AGAIN`` / 2 ``TRY_AGAIN``
+* ``ESERVICE`` → ``EAI_SERVICE``; ``EBADFAMILY`` → ``EAI_FAMILY``; ``EBADFLAGS``,
+  ``EBADHINTS`` → ``EAI_BADFLAGS``; ``ENOMEM`` → ``EAI_MEMORY`` (all 3 ``NO_RECOVERY``)
+* anything else (``EFORMERR``, ``ENOTIMP``, ``EBADRESP`` …) → ``EAI_FAIL`` / 3 ``NO_RECOVERY``
+
+This is what glibc reports for the same DNS replies (checked side by side with
+``socket.getaddrinfo`` against the same server). As in :mod:`socket`, ``gethostbyname``,
+``gethostbyname_ex`` and ``getnameinfo`` raise :class:`socket.gaierror` (CPython resolves the
+name with ``getaddrinfo`` first); only ``gethostbyaddr``'s reverse lookup raises
+:class:`socket.herror`. ``getnameinfo`` falls back to the numeric address when the reverse
+lookup finds nothing (``EAI_NONAME`` with ``NI_NAMEREQD``) but raises ``EAI_AGAIN`` when it
+could not find out. Messages are the C library's ``gai_strerror`` / ``hstrerror`` texts.
+
+Timeouts: ``socket.getaddrinfo`` itself has no timeout; when the system resolver gives up it
+raises ``gaierror(EAI_AGAIN, 'Temporary failure in name resolution')``. The helpers raise the
+same, as an instance of :class:`GaiTimeoutError` — a subclass of *both*
+:class:`socket.gaierror` and :class:`TimeoutError` (= ``socket.timeout``) — whether the
+``timeout`` argument ran out or c-ares gave up (``ARES_ETIMEOUT``). So code written for
+:mod:`socket` (``except socket.gaierror`` / ``except OSError``) keeps working, and code that
+wants to tell a timeout apart can ``except TimeoutError``. Likewise :class:`HostTimeoutError`
+(``herror`` 2 ``TRY_AGAIN`` + :class:`TimeoutError`) from ``gethostbyaddr``, and
+:class:`QueryTimeoutError` (:class:`~pycares_ng.AresError` ``ARES_ETIMEOUT`` +
+:class:`TimeoutError`) from ``query``. When the ``timeout`` argument runs out, the request is
+cancelled; the thread's resolver stays usable.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import re
+import socket
+import sys
+import threading
+import time
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Tuple, Union, cast
+
+from . import _core
+from ._core import AresError
+from .utils import reverse_address
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .backends.select import Resolver as SelectResolver
+
+__all__ = [
+    "getaddrinfo", "gethostbyname", "gethostbyname_ex", "gethostbyaddr", "getnameinfo", "query",
+    "configure", "GaiTimeoutError", "HostTimeoutError", "QueryTimeoutError",
+]
+
+Host = Union[str, bytes, None]
+Port = Union[int, str, bytes, None]
+SockAddr = Union[Tuple[str, int], Tuple[str, int, int, int], Tuple[int, bytes]]  # as typeshed
+AddrInfo = Tuple[socket.AddressFamily, socket.SocketKind, int, str, SockAddr]
+
+# -- exceptions ------------------------------------------------------------------------------------
+
+if sys.version_info >= (3, 10):  # socket.timeout is TimeoutError
+    class GaiTimeoutError(socket.gaierror, TimeoutError):
+        """``gaierror(EAI_AGAIN, ...)`` because no answer came in time; also a TimeoutError."""
+
+    class HostTimeoutError(socket.herror, TimeoutError):
+        """``herror(2, ...)`` (TRY_AGAIN) because no answer came in time; also a TimeoutError."""
+else:  # pragma: no cover - Python 3.9: socket.timeout is its own OSError subclass
+    class GaiTimeoutError(socket.gaierror, socket.timeout, TimeoutError):
+        """``gaierror(EAI_AGAIN, ...)`` because no answer came in time; also a TimeoutError."""
+
+    class HostTimeoutError(socket.herror, socket.timeout, TimeoutError):
+        """``herror(2, ...)`` (TRY_AGAIN) because no answer came in time; also a TimeoutError."""
+
+
+class QueryTimeoutError(AresError, TimeoutError):
+    """``AresError(ARES_ETIMEOUT, ...)`` from :func:`query`; also a TimeoutError."""
+
+
+_E = _core  # the ARES_E* constants live in the extension module
+builtins_type = type  # parameters named ``type`` shadow the builtin in the helpers
+
+
+def _ares(name: str) -> int:
+    return int(getattr(_E, name, -1000))  # -1000: a code this c-ares does not have
+
+
+_EAI_NODATA = getattr(socket, "EAI_NODATA", socket.EAI_NONAME)  # musl has no EAI_NODATA
+_EAI_ADDRFAMILY = getattr(socket, "EAI_ADDRFAMILY", socket.EAI_FAMILY)
+
+#: c-ares codes meaning "could not find out" (the system resolver's TRY_AGAIN / EAI_AGAIN)
+_TRY_AGAIN_CODES = frozenset(_ares(n) for n in (
+    "ARES_ETIMEOUT", "ARES_ESERVFAIL", "ARES_EREFUSED", "ARES_ECONNREFUSED", "ARES_ENOSERVER",
+    "ARES_ECANCELLED", "ARES_EDESTRUCTION"))
+
+_GAI_FROM_ARES: Dict[int, int] = {
+    _ares("ARES_ENOTFOUND"): socket.EAI_NONAME,
+    _ares("ARES_ENONAME"): socket.EAI_NONAME,
+    _ares("ARES_EBADNAME"): socket.EAI_NONAME,
+    _ares("ARES_ENODATA"): _EAI_NODATA,
+    _ares("ARES_ESERVICE"): socket.EAI_SERVICE,
+    _ares("ARES_EBADFAMILY"): socket.EAI_FAMILY,
+    _ares("ARES_EBADFLAGS"): socket.EAI_BADFLAGS,
+    _ares("ARES_EBADHINTS"): socket.EAI_BADFLAGS,
+    _ares("ARES_ENOMEM"): socket.EAI_MEMORY,
+    **{code: socket.EAI_AGAIN for code in _TRY_AGAIN_CODES},
+}
+
+HOST_NOT_FOUND, TRY_AGAIN, NO_RECOVERY, NO_DATA = 1, 2, 3, 4  # <netdb.h> h_errno values
+
+_H_FROM_ARES: Dict[int, int] = {
+    _ares("ARES_ENOTFOUND"): HOST_NOT_FOUND,
+    _ares("ARES_ENONAME"): HOST_NOT_FOUND,
+    _ares("ARES_EBADNAME"): HOST_NOT_FOUND,
+    _ares("ARES_ENODATA"): NO_DATA,
+    **{code: TRY_AGAIN for code in _TRY_AGAIN_CODES},
+}
+
+#: glibc's texts, used only if the C library's own functions cannot be reached through ctypes
+_GAI_TEXT = {
+    socket.EAI_BADFLAGS: "Bad value for ai_flags", socket.EAI_NONAME: "Name or service not known",
+    socket.EAI_AGAIN: "Temporary failure in name resolution",
+    socket.EAI_FAIL: "Non-recoverable failure in name resolution",
+    socket.EAI_FAMILY: "ai_family not supported", socket.EAI_SOCKTYPE: "ai_socktype not supported",
+    socket.EAI_SERVICE: "Servname not supported for ai_socktype",
+    socket.EAI_MEMORY: "Memory allocation failure", _EAI_NODATA: "No address associated with hostname",
+    _EAI_ADDRFAMILY: "Address family for hostname not supported",
+}
+_H_TEXT = {HOST_NOT_FOUND: "Unknown host", TRY_AGAIN: "Host name lookup failure",
+           NO_RECOVERY: "Unknown server error", NO_DATA: "No address associated with name"}
+
+
+@functools.lru_cache(maxsize=None)
+def _libc_text(function: str, code: int) -> Optional[str]:
+    """``gai_strerror(code)`` / ``hstrerror(code)`` of the C library, as CPython's socket module
+    uses them; None if unavailable."""
+    try:
+        import ctypes
+
+        func = getattr(ctypes.CDLL(None), function)
+        func.restype = ctypes.c_char_p
+        func.argtypes = [ctypes.c_int]
+        text = func(code)
+    except Exception:  # no ctypes, no such symbol: the fallback tables
+        return None
+    return text.decode("utf-8", "replace") if text else None
+
+
+def _gaierror(code: int, timed_out: bool = False) -> socket.gaierror:
+    text = _libc_text("gai_strerror", code) or _GAI_TEXT.get(code, f"Unknown error {code}")
+    return (GaiTimeoutError if timed_out else socket.gaierror)(code, text)
+
+
+def _herror(code: int, timed_out: bool = False) -> socket.herror:
+    text = _libc_text("hstrerror", code) or _H_TEXT.get(code, "Unknown resolver error")
+    return (HostTimeoutError if timed_out else socket.herror)(code, text)
+
+
+def _gaierror_from(exc: AresError) -> socket.gaierror:
+    code = exc.args[0]
+    return _gaierror(_GAI_FROM_ARES.get(code, socket.EAI_FAIL), code == _ares("ARES_ETIMEOUT"))
+
+
+def _herror_from(exc: AresError) -> socket.herror:
+    code = exc.args[0]
+    return _herror(_H_FROM_ARES.get(code, NO_RECOVERY), code == _ares("ARES_ETIMEOUT"))
+
+
+# -- the per-thread resolvers ------------------------------------------------------------------------
+
+_config_lock = threading.Lock()
+_options: Dict[str, Any] = {}
+_generation = 0
+_local = threading.local()
+
+
+class _Slot:
+    """One thread's resolvers; closed when the thread ends or the configuration changes.
+
+    ``files`` is a second resolver with ``lookups="f"``, made on the first reverse lookup: c-ares'
+    own gethostbyaddr() reports every DNS failure (timeout, SERVFAIL …) as "not found", so the
+    helpers read the hosts file through it and ask DNS for the PTR records themselves."""
+
+    __slots__ = ("resolver", "files", "options", "generation", "pid")
+
+    def __init__(self, resolver: "SelectResolver", options: Dict[str, Any], generation: int) -> None:
+        self.resolver = resolver
+        self.files: Optional["SelectResolver"] = None
+        self.options = options
+        self.generation = generation
+        self.pid = os.getpid()
+
+    def files_resolver(self) -> "SelectResolver":
+        if self.files is None:
+            from .backends.select import Resolver
+
+            self.files = Resolver(**dict(self.options, lookups="f"))
+        return self.files
+
+    def __del__(self) -> None:
+        for resolver in (self.resolver, self.files):
+            try:
+                if resolver is not None:
+                    resolver.close()
+            except Exception:  # interpreter shutdown, or the channel is already gone
+                pass
+
+
+def configure(**channel_options: Any) -> None:
+    """Set the :class:`~pycares_ng.Channel` options of the resolvers the helpers use.
+
+    ``configure(servers=["127.0.0.1:5353"], timeout=1.0, tries=2)``, ``configure(lookups="f")``,
+    ``configure(resolvconf_path="/path/resolv.conf")``…; ``configure()`` goes back to the
+    system configuration. The options replace the previous ones (they are not merged) and are
+    checked at once (a Channel is made with them and closed). Every thread picks them up at its
+    next call; a call already running finishes with the old ones.
+    """
+    for name in ("sock_state_cb", "event_thread"):
+        if name in channel_options:
+            raise TypeError(f"configure() does not take {name!r}: the helpers drive the channel")
+    if channel_options:
+        _core.Channel(**channel_options).close()
+    global _options, _generation
+    with _config_lock:
+        _options = dict(channel_options)
+        _generation += 1
+
+
+def _slot() -> _Slot:
+    """This thread's resolvers (new ones after configure() or in a forked child)."""
+    slot: Optional[_Slot] = getattr(_local, "slot", None)
+    if slot is None or slot.generation != _generation or slot.pid != os.getpid():
+        from .backends.select import Resolver
+
+        with _config_lock:
+            options, generation = dict(_options), _generation
+        _local.slot = slot = _Slot(Resolver(**options), options, generation)  # the old one closes
+    return slot
+
+
+def _resolver() -> "SelectResolver":
+    """This thread's resolver."""
+    return _slot().resolver
+
+
+def _check_timeout(timeout: Optional[float]) -> Optional[float]:
+    if timeout is None:
+        return None
+    timeout = float(timeout)
+    if not timeout >= 0.0:  # also NaN
+        raise ValueError("timeout must be None or a number >= 0")
+    return timeout
+
+
+def _resolve(submit: Callable[["SelectResolver"], Any], timeout: Optional[float],
+             resolver: Optional["SelectResolver"] = None) -> Any:
+    """Submit one request on this thread's resolver and run the loop until it is answered.
+    Raises AresError, or the builtin TimeoutError when ``timeout`` ran out (request cancelled)."""
+    r = resolver if resolver is not None else _resolver()
+    return r.wait(submit(r), timeout)
+
+
+# -- getaddrinfo ---------------------------------------------------------------------------------
+
+#: what a numeric address can look like: hex digits, x, dots and colons, then maybe %scope
+_MAYBE_NUMERIC = re.compile(rb"[0-9A-Fa-fXx.:]+(?:%[!-~]*)?\Z")
+
+
+def _is_numeric(name: bytes) -> bool:
+    """Whether the C library takes ``name`` as a numeric address (never resolving it): what
+    inet_aton takes with nothing after it (glibc's __inet_aton_exact), or an IPv6 literal with an
+    optional ``%scope``."""
+    if not _MAYBE_NUMERIC.match(name):  # letters beyond hex digits: a name (the common case)
+        return False
+    text = name.decode("ascii")
+    try:
+        socket.inet_aton(text)
+        return True
+    except OSError:
+        pass
+    try:
+        socket.inet_pton(socket.AF_INET6, text.partition("%")[0])
+        return True
+    except OSError:
+        return False
+
+
+# socket.AI_* as plain ints: IntFlag arithmetic is slow, and ~ of an IntFlag keeps known bits only
+_AI_PASSIVE, _AI_CANONNAME = int(socket.AI_PASSIVE), int(socket.AI_CANONNAME)
+_AI_NUMERICHOST, _AI_ADDRCONFIG = int(socket.AI_NUMERICHOST), int(socket.AI_ADDRCONFIG)
+_AI_V4MAPPED, _AI_ALL = int(socket.AI_V4MAPPED), int(socket.AI_ALL)
+
+#: flags that do not change which socket types, protocols and ports a service gives
+_NOT_SERVICE_FLAGS = _AI_CANONNAME | _AI_ADDRCONFIG | _AI_V4MAPPED | _AI_ALL | _AI_PASSIVE
+
+
+@functools.lru_cache(maxsize=512)
+def _service_entries_cached(port: Port, family: int, type: int, proto: int, flags: int
+                            ) -> Tuple[Tuple[socket.SocketKind, int, int], ...]:
+    return _service_entries(port, family, type, proto, flags)
+
+
+def _service_entries(port: Any, family: int, type: int, proto: int, flags: int
+                     ) -> Tuple[Tuple[socket.SocketKind, int, int], ...]:
+    """(socktype, protocol, port) of each entry the C library makes per address, or its error.
+
+    Asked of the C library with a numeric wildcard host (no lookup), so the service name, the
+    socket type / protocol expansion and the flag and family checks are exactly socket's."""
+    probe_host = b"::" if family == socket.AF_INET6 else b"0.0.0.0"
+    probe_family = socket.AF_INET if family == socket.AF_UNSPEC else family
+    entries = socket.getaddrinfo(probe_host, port, probe_family, type, proto,
+                                 (flags & ~_NOT_SERVICE_FLAGS) | _AI_NUMERICHOST)
+    first = entries[0][4]
+    return tuple((kind, protocol, int(sockaddr[1])) for _, kind, protocol, _, sockaddr in entries
+                 if sockaddr == first)
+
+
+def _services(port: Any, family: int, type: int, proto: int, flags: int
+              ) -> Tuple[Tuple[socket.SocketKind, int, int], ...]:
+    if port is None or builtins_type(port) in (int, str, bytes):
+        try:
+            return _service_entries_cached(port, family, type, proto, flags)
+        except TypeError:  # unhashable or odd argument types: let socket say what is wrong
+            pass
+    return _service_entries(port, family, type, proto, flags)
+
+
+
+def _addrconfig_family(family: int) -> int:
+    """The family AI_ADDRCONFIG leaves to look up (the C library decides from this machine's
+    addresses, as it would for socket.getaddrinfo); raises EAI_NONAME if there is none."""
+    entries = socket.getaddrinfo(None, "0", family, socket.SOCK_STREAM, 0,
+                                 _AI_PASSIVE | _AI_ADDRCONFIG)
+    families = {entry[0] for entry in entries}
+    if family == socket.AF_UNSPEC and len(families) == 1:
+        return int(families.pop())
+    return family
+
+
+def _to_bytes(host: Union[str, bytes]) -> bytes:
+    return host.encode("idna") if isinstance(host, str) else bytes(host)
+
+
+def _text(name: bytes) -> str:
+    return name.decode("utf-8", "replace")
+
+
+def _canonical(name: bytes, cnames: Iterable[Any]) -> Tuple[str, List[str]]:
+    """(canonical name, aliases) from c-ares' CNAME list: the target no other entry renames, and
+    every alias met in order (a hosts-file entry's aliases or a CNAME chain's names)."""
+    cnames = list(cnames)
+    if not cnames:
+        return _text(name).rstrip(".") or _text(name), []
+    renamed = {c.alias.lower().rstrip(".") for c in cnames if c.alias}
+    canonical = next((c.name for c in cnames if c.name.lower().rstrip(".") not in renamed),
+                     cnames[-1].name)
+    aliases: List[str] = []
+    for c in cnames:
+        if c.alias and c.alias not in aliases:
+            aliases.append(c.alias)
+    return canonical, aliases
+
+
+_HOST_CHARS = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_")
+
+
+#: a plain host name (no escapes): the common case of _hnok(), decided by one regex
+_PLAIN_HOST_NAME = re.compile(rb"(?!-)[0-9A-Za-z_-]{1,63}(?:\.[0-9A-Za-z_-]{1,63})*\.?\Z")
+
+
+def _hnok(name: bytes) -> bool:
+    """glibc's res_hnok(): whether ``name`` (presentation form, ``\\`` escapes allowed) is a
+    host name it would send to DNS — letters, digits, ``-`` and ``_`` in labels of at most 63
+    octets, at most 255 octets in all, no empty label, no leading ``-``."""
+    if _PLAIN_HOST_NAME.match(name):
+        return len(name.rstrip(b".")) <= 253
+    if b"\\" not in name:
+        return name == b"."
+    labels: List[bytes] = []
+    label = bytearray()
+    i = 0
+    while i < len(name):
+        c = name[i]
+        if c == 0x5C:  # backslash: \X or \DDD
+            digits = name[i + 1:i + 4]
+            if digits[:1].isdigit():
+                if len(digits) < 3 or not digits.isdigit() or int(digits) > 255:
+                    return False
+                label.append(int(digits))
+                i += 4
+            elif i + 1 < len(name):
+                label.append(name[i + 1])
+                i += 2
+            else:
+                return False
+        elif c == 0x2E:  # a dot ends a label; only the root may be empty
+            if not label:
+                return name == b"."
+            labels.append(bytes(label))
+            label = bytearray()
+            i += 1
+        else:
+            label.append(c)
+            i += 1
+    if label:
+        labels.append(bytes(label))
+    if not labels or any(len(x) > 63 for x in labels) or sum(len(x) + 1 for x in labels) + 1 > 255:
+        return False
+    return not labels[0].startswith(b"-") and all(_HOST_CHARS.issuperset(x) for x in labels)
+
+
+def _normal_ip(family: int, ip: Union[str, bytes]) -> str:
+    text = ip.decode("ascii") if isinstance(ip, bytes) else ip
+    return socket.inet_ntop(family, socket.inet_pton(family, text))
+
+
+def _forward(name: bytes, family: int, flags: int, timeout: Optional[float], *, nosort: bool = False
+             ) -> Tuple[str, List[str], List[Tuple[int, str, int]]]:
+    """Look ``name`` up with c-ares: (canonical name, aliases, [(family, ip, scope_id)]).
+    ``flags`` are socket.AI_*: AI_V4MAPPED and AI_ALL are applied here."""
+    if not _hnok(name):
+        raise _gaierror(socket.EAI_NONAME)  # glibc sends no such name to DNS
+    mapped = family == socket.AF_INET6 and bool(flags & _AI_V4MAPPED)
+    ares_flags = _core.ARES_AI_CANONNAME | (_core.ARES_AI_NOSORT if nosort else 0)
+    ask = socket.AF_UNSPEC if mapped else family
+    try:
+        result = _resolve(lambda r: r.getaddrinfo(name, None, family=ask, type=socket.SOCK_STREAM,
+                                                  flags=ares_flags), timeout)
+    except AresError as exc:
+        raise _gaierror_from(exc) from None
+    except ValueError:  # a name c-ares cannot send (over-long, empty label …)
+        raise _gaierror(socket.EAI_NONAME) from None
+    except TimeoutError:
+        raise _gaierror(socket.EAI_AGAIN, timed_out=True) from None
+    canonical, aliases = _canonical(name, result.cnames)
+    found: List[Tuple[int, str, int]] = []
+    for node in result.nodes:
+        entry = (int(node.family), _normal_ip(node.family, node.addr[0]),
+                 node.addr[3] if node.family == socket.AF_INET6 else 0)
+        if entry not in found:
+            found.append(entry)
+    if mapped:
+        v6 = [a for a in found if a[0] == socket.AF_INET6]
+        v4: List[Tuple[int, str, int]] = [(int(socket.AF_INET6), "::ffff:" + ip, 0)
+                                          for fam, ip, _ in found if fam == socket.AF_INET]
+        found = v6 + (v4 if (flags & _AI_ALL) or not v6 else [])
+        if not found:
+            raise _gaierror(_EAI_NODATA)
+    return canonical, aliases, found
+
+
+def _family(value: int) -> Any:
+    try:
+        return socket.AddressFamily(value)
+    except ValueError:
+        return value
+
+
+def _system(*args: Any) -> List[AddrInfo]:
+    """socket.getaddrinfo(), called only where it cannot look a name up."""
+    return cast(List[AddrInfo], socket.getaddrinfo(*args))
+
+
+def getaddrinfo(host: Host, port: Port, family: int = 0, type: int = 0, proto: int = 0,
+                flags: int = 0, *, timeout: Optional[float] = None) -> List[AddrInfo]:
+    """:func:`socket.getaddrinfo`, with names resolved by c-ares.
+
+    Returns the same list of ``(family, type, proto, canonname, sockaddr)`` tuples and raises
+    the same :class:`socket.gaierror`; ``flags`` are ``socket.AI_*``. Numeric hosts,
+    ``host=None`` and ``AI_NUMERICHOST`` never reach the network. ``timeout`` (seconds) bounds
+    the call: :class:`GaiTimeoutError` after it.
+    """
+    timeout = _check_timeout(timeout)
+    if not all(isinstance(v, int) for v in (family, type, proto, flags)):
+        return _system(host, port, family, type, proto, flags)  # socket's TypeError
+    family, type, proto, flags = int(family), int(type), int(proto), int(flags)
+    if host is None or not isinstance(host, (str, bytes)) or flags & _AI_NUMERICHOST:
+        # Nothing to look up (or a TypeError to raise): the C library answers, exactly.
+        return _system(host, port, family, type, proto,
+                       flags | _AI_NUMERICHOST if host is not None else flags)
+    name = _to_bytes(host)  # as socket does: IDNA 2003 for str, bytes as they are
+    if name == b"*" or _is_numeric(name):  # glibc reads "*" as no host
+        return _system(None if name == b"*" else name, port, family, type, proto,
+                       flags | (_AI_NUMERICHOST if name != b"*" else 0))
+    services = _services(port, family, type, proto, flags)
+    if flags & _AI_ADDRCONFIG:
+        family = _addrconfig_family(family)
+    canonical, _aliases, found = _forward(name, family, flags, timeout)
+    out: List[AddrInfo] = []
+    for fam, ip, scope_id in found:
+        for kind, protocol, portnum in services:
+            sockaddr: SockAddr = (ip, portnum) if fam == socket.AF_INET else (ip, portnum, 0, scope_id)
+            canonname = canonical if (flags & _AI_CANONNAME) and not out else ""
+            out.append((_family(fam), kind, protocol, canonname, sockaddr))
+    return out
+
+
+# -- gethostbyname, gethostbyname_ex -------------------------------------------------------------
+
+def _host_arg(value: Any, function: str) -> bytes:
+    """CPython's ``et`` conversion of a host argument: str (IDNA), bytes or bytearray."""
+    if isinstance(value, str):
+        return value.encode("idna")
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    what = "None" if value is None else builtins_type(value).__name__
+    raise TypeError(f"{function}() argument 1 must be str, bytes or bytearray, not {what}")
+
+
+_BROADCAST = (b"255.255.255.255", b"<broadcast>")
+
+
+def gethostbyname(hostname: Union[str, bytes], *, timeout: Optional[float] = None) -> str:
+    """:func:`socket.gethostbyname`: the first IPv4 address of ``hostname``, as a string."""
+    name = _host_arg(hostname, "gethostbyname")
+    if name == b"":  # as CPython: the wildcard address
+        return "0.0.0.0"
+    if name in _BROADCAST:
+        return "255.255.255.255"
+    return str(getaddrinfo(name, None, socket.AF_INET, timeout=timeout)[0][4][0])
+
+
+def gethostbyname_ex(hostname: Union[str, bytes], *, timeout: Optional[float] = None
+                     ) -> Tuple[str, List[str], List[str]]:
+    """:func:`socket.gethostbyname_ex`: ``(canonical name, aliases, IPv4 addresses)``.
+
+    The aliases are the names met on the way (CNAMEs, or the hosts-file line's other names);
+    the addresses are in the order of the answer, as the C library gives them."""
+    name = _host_arg(hostname, "gethostbyname_ex")
+    if name == b"" or name == b"<broadcast>":
+        gethostbyname(name)  # CPython accepts these first, then gethostbyname_r() refuses them
+        raise _herror(NO_RECOVERY)
+    if name == b"255.255.255.255" or _is_numeric(name):
+        ip = gethostbyname(name, timeout=timeout)  # CPython's setipaddr() first: gaierror
+        # then glibc's gethostbyname_r(): digits and dots are an address, an IPv6 literal is
+        # not found for AF_INET, anything else (0x7f.1 …) is looked up as a name.
+        if name.strip(b"0123456789.") == b"" and not name.endswith(b"."):
+            return _text(name), [], [ip]
+        if b":" in name:
+            raise _herror(HOST_NOT_FOUND)
+        try:
+            canonical, aliases, found = _forward(name, socket.AF_INET, 0, timeout, nosort=True)
+        except socket.gaierror as exc:
+            code = {socket.EAI_NONAME: HOST_NOT_FOUND, _EAI_NODATA: NO_DATA,
+                    socket.EAI_AGAIN: TRY_AGAIN}.get(exc.errno, NO_RECOVERY)
+            raise _herror(code, isinstance(exc, TimeoutError)) from None
+    else:
+        timeout = _check_timeout(timeout)
+        canonical, aliases, found = _forward(name, socket.AF_INET, 0, timeout, nosort=True)
+    return canonical, aliases, [ip for _, ip, _ in found]
+
+
+# -- gethostbyaddr, getnameinfo ------------------------------------------------------------------
+
+def _address_of(name: bytes, timeout: Optional[float]) -> str:
+    """CPython's setipaddr(name, AF_UNSPEC): the address to reverse-resolve."""
+    if name == b"":
+        return str(socket.getaddrinfo(None, "0", 0, socket.SOCK_DGRAM, 0, _AI_PASSIVE)[0][4][0])
+    if name in _BROADCAST:
+        return "255.255.255.255"
+    text = name.decode("ascii", "replace")
+    if "%" not in text:
+        for family in (socket.AF_INET, socket.AF_INET6):
+            try:
+                return _normal_ip(family, text)
+            except (OSError, ValueError):
+                pass
+    return str(getaddrinfo(name, None, timeout=timeout)[0][4][0])
+
+
+def _ptr_names(name: str, aliases: List[str]) -> Tuple[str, List[str]]:
+    if name in aliases:
+        # An answer from DNS: c-ares lists every PTR target in ``aliases`` and names the host
+        # after the last one. glibc takes the first PTR record, and no aliases.
+        return aliases[0], []
+    return name, aliases
+
+
+def _reverse(ip: str, timeout: Optional[float]) -> Tuple[str, List[str], List[str]]:
+    """The reverse lookup of ``ip`` as the C library does it: the sources in ``lookups`` order
+    (hosts file, DNS PTR records; default "fb"), the last failure reported. Returns (name,
+    aliases, addresses); raises AresError or the builtin TimeoutError."""
+    slot = _slot()
+    failure: Optional[AresError] = None
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for source in slot.options.get("lookups") or "fb":
+        if deadline is not None:
+            timeout = max(0.0, deadline - time.monotonic())
+        if source == "f":
+            try:
+                result = _resolve(lambda r: r.gethostbyaddr(ip), timeout, slot.files_resolver())
+            except AresError as exc:
+                failure = failure or exc
+                continue
+            name, aliases = _ptr_names(result.name, list(result.aliases))
+            family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+            return name, aliases, [_normal_ip(family, a) for a in result.addresses] or [ip]
+        if source == "b":
+            try:
+                ptr = _resolve(lambda r: r.query(reverse_address(ip), _core.QUERY_TYPE_PTR), timeout,
+                               slot.resolver)
+            except AresError as exc:
+                failure = exc
+                continue
+            name, aliases = _ptr_names(ptr.name, list(ptr.aliases))
+            return name, aliases, [ip]
+    raise failure or AresError(_ares("ARES_ENOTFOUND"), _core.strerror(_ares("ARES_ENOTFOUND")))
+
+
+def gethostbyaddr(ip_address: Union[str, bytes], *, timeout: Optional[float] = None
+                  ) -> Tuple[str, List[str], List[str]]:
+    """:func:`socket.gethostbyaddr`: ``(name, aliases, addresses)`` for an address (a host name
+    is looked up first, as socket does). A failed reverse lookup raises :class:`socket.herror`."""
+    timeout = _check_timeout(timeout)
+    ip = _address_of(_host_arg(ip_address, "gethostbyaddr"), timeout)
+    try:
+        return _reverse(ip, timeout)
+    except AresError as exc:
+        raise _herror_from(exc) from None
+    except TimeoutError:
+        raise _herror(TRY_AGAIN, timed_out=True) from None
+
+
+def _strip_local_domain(name: str) -> str:
+    """NI_NOFQDN: drop this host's own domain (what follows the first dot of gethostname(), as
+    c-ares does) from the end of ``name``."""
+    local = socket.gethostname()
+    dot = local.find(".")
+    if dot < 0:
+        return name
+    domain = local[dot:].lower()
+    if len(name) > len(domain) and name.lower().endswith(domain):
+        return name[:-len(domain)]
+    return name
+
+
+def getnameinfo(sockaddr: Tuple[Any, ...], flags: int, *, timeout: Optional[float] = None
+                ) -> Tuple[str, str]:
+    """:func:`socket.getnameinfo`: ``(host, port)`` for ``(ip, port[, flowinfo, scope_id])``.
+
+    ``flags`` are ``socket.NI_*``. The host is found by c-ares' reverse lookup (hosts file, then
+    DNS); the service name and every argument check are the C library's."""
+    timeout = _check_timeout(timeout)
+    if flags & socket.NI_NUMERICHOST:
+        return socket.getnameinfo(sockaddr, flags)  # no lookup to do
+    # The numeric host text (with its %scope) and the service, with socket's own checks: no
+    # name lookup happens with NI_NUMERICHOST.
+    numeric, service = socket.getnameinfo(sockaddr, (flags | socket.NI_NUMERICHOST) & ~socket.NI_NAMEREQD)
+    try:
+        host = _reverse(numeric.partition("%")[0], timeout)[0]
+    except TimeoutError:
+        raise _gaierror(socket.EAI_AGAIN, timed_out=True) from None
+    except AresError as exc:
+        if exc.args[0] in _TRY_AGAIN_CODES:
+            raise _gaierror(socket.EAI_AGAIN, exc.args[0] == _ares("ARES_ETIMEOUT")) from None
+        if flags & socket.NI_NAMEREQD:
+            raise _gaierror(socket.EAI_NONAME) from None
+        return numeric, service
+    if flags & socket.NI_NOFQDN:
+        host = _strip_local_domain(host)
+    return host, service
+
+
+# -- query -----------------------------------------------------------------------------------------
+
+def query(name: Union[str, bytes], qtype: Union[int, str], *, timeout: Optional[float] = None,
+          servers: Optional[Iterable[Union[str, bytes]]] = None, qclass: Optional[int] = None) -> Any:
+    """One DNS query: what :meth:`pycares_ng.Channel.query` answers (a list of results, or one
+    result for CNAME, PTR and SOA); :class:`~pycares_ng.AresError` on failure.
+
+    ``qtype`` is a ``QUERY_TYPE_*`` constant or its name (``"MX"``). ``servers`` asks these
+    servers instead of the configured ones (a one-off channel, closed afterwards). ``timeout``
+    bounds the call: :class:`QueryTimeoutError` (``ARES_ETIMEOUT``) after it.
+    """
+    timeout = _check_timeout(timeout)
+    own = None
+    if servers is not None:
+        from .backends.select import Resolver
+
+        with _config_lock:
+            options = dict(_options)
+        options["servers"] = [s.decode() if isinstance(s, bytes) else s for s in servers]
+        own = Resolver(**options)
+    try:
+        return _resolve(lambda r: r.query(name, qtype, qclass), timeout, own)
+    except AresError as exc:
+        if exc.args[0] == _ares("ARES_ETIMEOUT") and not isinstance(exc, QueryTimeoutError):
+            raise QueryTimeoutError(*exc.args) from None
+        raise
+    except TimeoutError:
+        code = _ares("ARES_ETIMEOUT")
+        raise QueryTimeoutError(code, _core.strerror(code)) from None
+    finally:
+        if own is not None:
+            own.close()
