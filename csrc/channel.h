@@ -37,6 +37,7 @@ typedef struct request {
     PyObject *callback;
     unsigned char *abuf;            /* query replies */
     void *payload;                  /* host lookups: what their libcares callback reported (host.c) */
+    void *extra;                    /* host lookups: what the caller asked, kept for the result (host.c) */
     int alen, status, qtype, kind;
 } request;
 

@@ -390,8 +390,18 @@ int gen_create(chan_core *c, struct ares_addr_port_node *servers, int nservers, 
      * itself for lack of servers when NO_DFLT_SVR is set. */
     if (servers != NULL && nservers > 0)
         opts.flags &= ~ARES_FLAG_NO_DFLT_SVR;
+    int optmask = c->optmask;
+#ifdef ARES_OPT_HOSTS_FILE
+    /* c-ares >= 1.22 reads CARES_HOSTS for forward lookups only; give reverse ones the same file.
+     * (1.18 has no such option: its reverse file lookups read /etc/hosts, as documented.) */
+    const char *hosts = getenv("CARES_HOSTS");
+    if (hosts != NULL && *hosts != '\0') {
+        opts.hosts_path = (char *)hosts;
+        optmask |= ARES_OPT_HOSTS_FILE;
+    }
+#endif
     Py_BEGIN_ALLOW_THREADS
-    rc = ares_init_options(&g->ch, &opts, c->optmask);
+    rc = ares_init_options(&g->ch, &opts, optmask);
     Py_END_ALLOW_THREADS
     if (rc != ARES_SUCCESS) {
         free(g);

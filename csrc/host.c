@@ -7,11 +7,13 @@
 #include "host.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "args.h"
@@ -84,8 +86,34 @@ typedef struct {
     unsigned char addr[16];
 } literal_copy;
 
+/* The socket types, protocols and ports glibc lists for a service and hints (gai_plan_make). */
+typedef struct {
+    int n;
+    struct {
+        int socktype, protocol, port;
+    } e[8];
+    int family, flags; /* as asked */
+} gai_plan;
+
+/* glibc's whole answer for a literal or missing host: no lookup was involved. */
+typedef struct {
+    int n;
+    struct {
+        int socktype, protocol;
+        struct sockaddr_storage sa;
+    } e[];
+} sys_answer;
+
+/* What getnameinfo was asked, for shaping its result like the system's. */
+typedef struct {
+    int port, flags;
+    unsigned scope_id;
+} nameinfo_asked;
+
 void host_payload_free(request *r)
 {
+    free(r->extra);
+    r->extra = NULL;
     if (r->payload == NULL)
         return;
     if (r->kind == REQ_ADDRINFO || r->kind == REQ_HOST_AI)
@@ -110,9 +138,18 @@ static void on_host(void *arg, int status, int timeouts, struct hostent *h)
     request_finished(r);
 }
 
+/* lookups without "b": c-ares reports a hosts-file miss with its initial ECONNREFUSED, though no
+ * server was asked. */
+static int files_only(chan_core *c)
+{
+    return c->opts.lookups != NULL && strchr(c->opts.lookups, 'b') == NULL;
+}
+
 static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 {
     request *r = arg;
+    if (status == ARES_ECONNREFUSED && files_only(r->core))
+        status = ARES_ENOTFOUND;
     r->status = status;
     if (status == ARES_SUCCESS && res != NULL)
         r->payload = res;
@@ -194,9 +231,14 @@ static PyObject *host_result_from_ai(module_state *st, const struct ares_addrinf
             goto fail_v;
         Py_DECREF(v);
     }
+    /* The canonical name: where the CNAME chain (or a hosts-file alias) ends. */
+    const char *canonical = ai->name ? ai->name : "";
+    for (const struct ares_addrinfo_cname *cn = ai->cnames; cn != NULL; cn = cn->next)
+        if (cn->name != NULL)
+            canonical = cn->name;
     if ((res = result_alloc(st, RT_HOST)) == NULL)
         goto fail;
-    if (result_set(res, 0, maybe_str(ai->name ? ai->name : "")) < 0) {
+    if (result_set(res, 0, maybe_str(canonical)) < 0) {
         Py_CLEAR(res);
         goto fail;
     }
@@ -211,8 +253,18 @@ fail:
     return NULL;
 }
 
-static PyObject *nameinfo_result(module_state *st, const nameinfo_copy *nc)
+static PyObject *nameinfo_result(module_state *st, nameinfo_copy *nc, const nameinfo_asked *asked)
 {
+    char port[16];
+    /* c-ares appends "%0" to numeric IPv6 hosts even without a scope; the system does not. */
+    size_t n = strlen(nc->node);
+    if (asked != NULL && asked->scope_id == 0 && n > 2 && strcmp(nc->node + n - 2, "%0") == 0)
+        nc->node[n - 2] = '\0';
+    /* A port no service name is known for is shown as its number, as the system does. */
+    if (nc->service == NULL && asked != NULL && (asked->flags & ARES_NI_LOOKUPSERVICE)) {
+        PyOS_snprintf(port, sizeof(port), "%d", asked->port);
+        nc->service = port;
+    }
     PyObject *res = result_alloc(st, RT_NAMEINFO);
     if (res == NULL)
         return NULL;
@@ -258,71 +310,61 @@ static int append_node(module_state *st, PyObject *nodes, int ttl, int flags, in
     return rc;
 }
 
-/* One address as the system resolver lists it: no socket type asked -> one entry each for
- * stream/TCP, datagram/UDP and raw; a socket type without protocol -> its usual protocol. */
-static int append_nodes(module_state *st, PyObject *nodes, int ttl, int flags, int socktype, int protocol,
-                        const struct sockaddr *sa)
+static PyObject *literal_result(module_state *st, const literal_copy *lc, int as_host)
 {
-    if (socktype == 0 && protocol == 0) {
-        if (append_node(st, nodes, ttl, flags, SOCK_STREAM, IPPROTO_TCP, sa) < 0 ||
-            append_node(st, nodes, ttl, flags, SOCK_DGRAM, IPPROTO_UDP, sa) < 0)
-            return -1;
-        return append_node(st, nodes, ttl, flags, SOCK_RAW, 0, sa);
-    }
-    if (protocol == 0)
-        protocol = socktype == SOCK_STREAM ? IPPROTO_TCP : socktype == SOCK_DGRAM ? IPPROTO_UDP : 0;
-    return append_node(st, nodes, ttl, flags, socktype, protocol, sa);
+    char ip[INET6_ADDRSTRLEN];
+    PyObject *res = result_alloc(st, RT_HOST);
+    if (res == NULL)
+        return NULL;
+    inet_ntop(lc->family, lc->addr, ip, sizeof(ip));
+    if (result_set(res, 0, PyUnicode_FromString(ip)) < 0 || result_set(res, 1, PyList_New(0)) < 0 ||
+        result_set(res, 2, Py_BuildValue("[s]", ip)) < 0)
+        Py_CLEAR(res);
+    return res;
 }
 
-static int literal_sockaddr(const literal_copy *lc, struct sockaddr_storage *ss)
+static int same_address(const struct sockaddr *a, const struct sockaddr *b)
 {
-    memset(ss, 0, sizeof(*ss));
-    if (lc->family == AF_INET) {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons((unsigned short)lc->port);
-        memcpy(&s4->sin_addr, lc->addr, 4);
-    } else {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons((unsigned short)lc->port);
-        memcpy(&s6->sin6_addr, lc->addr, 16);
+    if (a->sa_family != b->sa_family)
+        return 0;
+    if (a->sa_family == AF_INET)
+        return memcmp(&((const struct sockaddr_in *)a)->sin_addr, &((const struct sockaddr_in *)b)->sin_addr, 4) == 0;
+    return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr, &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+}
+
+/* One address, once per planned socket type with that type's port. */
+static int append_planned(module_state *st, PyObject *nodes, int ttl, int flags, const struct sockaddr *sa,
+                          const gai_plan *plan)
+{
+    struct sockaddr_storage ss;
+    for (int i = 0; i < plan->n; i++) {
+        memset(&ss, 0, sizeof(ss));
+        if (sa->sa_family == AF_INET) {
+            memcpy(&ss, sa, sizeof(struct sockaddr_in));
+            ((struct sockaddr_in *)&ss)->sin_port = htons((unsigned short)plan->e[i].port);
+        } else {
+            memcpy(&ss, sa, sizeof(struct sockaddr_in6));
+            ((struct sockaddr_in6 *)&ss)->sin6_port = htons((unsigned short)plan->e[i].port);
+        }
+        if (append_node(st, nodes, ttl, flags, plan->e[i].socktype, plan->e[i].protocol, (struct sockaddr *)&ss) < 0)
+            return -1;
     }
     return 0;
 }
 
-static PyObject *literal_result(module_state *st, const literal_copy *lc, int as_host)
+/* An IPv4 address as ::ffff:a.b.c.d (AI_V4MAPPED). */
+static void map_v4(const struct sockaddr *sa, struct sockaddr_in6 *out)
 {
-    struct sockaddr_storage ss;
-    char ip[INET6_ADDRSTRLEN];
-    literal_sockaddr(lc, &ss);
-    if (as_host) {
-        PyObject *res = result_alloc(st, RT_HOST);
-        if (res == NULL)
-            return NULL;
-        inet_ntop(lc->family, lc->addr, ip, sizeof(ip));
-        if (result_set(res, 0, PyUnicode_FromString(ip)) < 0 || result_set(res, 1, PyList_New(0)) < 0 ||
-            result_set(res, 2, Py_BuildValue("[s]", ip)) < 0)
-            Py_CLEAR(res);
-        return res;
-    }
-    PyObject *cnames = PyList_New(0), *nodes = PyList_New(0), *res = NULL;
-    if (cnames == NULL || nodes == NULL ||
-        append_nodes(st, nodes, 0, 0, lc->socktype, lc->protocol, (struct sockaddr *)&ss) < 0 ||
-        (res = result_alloc(st, RT_ADDRINFO)) == NULL) {
-        Py_XDECREF(cnames);
-        Py_XDECREF(nodes);
-        return NULL;
-    }
-    result_set(res, 0, cnames);
-    result_set(res, 1, nodes);
-    return res;
+    memset(out, 0, sizeof(*out));
+    out->sin6_family = AF_INET6;
+    out->sin6_addr.s6_addr[10] = out->sin6_addr.s6_addr[11] = 0xFF;
+    memcpy(&out->sin6_addr.s6_addr[12], &((const struct sockaddr_in *)sa)->sin_addr, 4);
 }
 
-static PyObject *addrinfo_result(module_state *st, const struct ares_addrinfo *ai)
+static PyObject *addrinfo_result(module_state *st, const struct ares_addrinfo *ai, const gai_plan *plan)
 {
     PyObject *cnames = PyList_New(0), *nodes = PyList_New(0), *res = NULL;
-    if (cnames == NULL || nodes == NULL)
+    if (cnames == NULL || nodes == NULL || plan == NULL)
         goto fail;
     for (const struct ares_addrinfo_cname *cn = ai->cnames; cn != NULL; cn = cn->next) {
         PyObject *item = result_alloc(st, RT_ADDRINFO_CNAME);
@@ -336,9 +378,54 @@ static PyObject *addrinfo_result(module_state *st, const struct ares_addrinfo *a
         }
         Py_DECREF(item);
     }
-    for (const struct ares_addrinfo_node *n = ai->nodes; n != NULL; n = n->ai_next)
-        if (n->ai_addr != NULL &&
-            append_nodes(st, nodes, n->ai_ttl, n->ai_flags, n->ai_socktype, n->ai_protocol, n->ai_addr) < 0)
+    int mapped = plan->family == AF_INET6 && (plan->flags & ARES_AI_V4MAPPED), have6 = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        /* pass 0: the addresses as found; pass 1: IPv4 ones mapped into IPv6 when asked for
+         * (none of IPv6 found, or ARES_AI_ALL). */
+        if (pass == 1 && !(mapped && (!have6 || (plan->flags & ARES_AI_ALL))))
+            break;
+        for (const struct ares_addrinfo_node *n = ai->nodes; n != NULL; n = n->ai_next) {
+            if (n->ai_addr == NULL)
+                continue;
+            int dup = 0; /* c-ares may list an address once per socket type */
+            for (const struct ares_addrinfo_node *m = ai->nodes; m != n && !dup; m = m->ai_next)
+                dup = m->ai_addr != NULL && same_address(m->ai_addr, n->ai_addr);
+            if (dup)
+                continue;
+            if (pass == 0) {
+                if (mapped && n->ai_family != AF_INET6)
+                    continue;
+                have6 |= n->ai_family == AF_INET6;
+                if (append_planned(st, nodes, n->ai_ttl, n->ai_flags, n->ai_addr, plan) < 0)
+                    goto fail;
+            } else if (n->ai_family == AF_INET) {
+                struct sockaddr_in6 v6;
+                map_v4(n->ai_addr, &v6);
+                if (append_planned(st, nodes, n->ai_ttl, n->ai_flags, (struct sockaddr *)&v6, plan) < 0)
+                    goto fail;
+            }
+        }
+    }
+    if ((res = result_alloc(st, RT_ADDRINFO)) == NULL)
+        goto fail;
+    result_set(res, 0, cnames);
+    result_set(res, 1, nodes);
+    return res;
+fail:
+    if (plan == NULL && !PyErr_Occurred())
+        PyErr_SetString(PyExc_SystemError, "getaddrinfo request without its plan");
+    Py_XDECREF(cnames);
+    Py_XDECREF(nodes);
+    return NULL;
+}
+
+static PyObject *sys_answer_result(module_state *st, const sys_answer *ans)
+{
+    PyObject *cnames = PyList_New(0), *nodes = PyList_New(0), *res = NULL;
+    if (cnames == NULL || nodes == NULL)
+        goto fail;
+    for (int i = 0; i < ans->n; i++)
+        if (append_node(st, nodes, 0, 0, ans->e[i].socktype, ans->e[i].protocol, (struct sockaddr *)&ans->e[i].sa) < 0)
             goto fail;
     if ((res = result_alloc(st, RT_ADDRINFO)) == NULL)
         goto fail;
@@ -354,21 +441,180 @@ fail:
 PyObject *host_build(module_state *st, request *r)
 {
     switch (r->kind) {
-    case REQ_HOST:
-        return host_result(st, r->payload);
+    case REQ_HOST: {
+        PyObject *res = host_result(st, r->payload);
+        /* gethostbyaddr: the address asked about, as the system gives it (c-ares >= 1.22 lists
+         * every address of the hosts-file entry). */
+        if (res != NULL && r->extra != NULL) {
+            PyObject *asked = Py_BuildValue("[s]", (char *)r->extra);
+            if (asked == NULL)
+                Py_CLEAR(res);
+            else
+                Py_XSETREF(((ResultObject *)res)->f[2], asked);
+        }
+        return res;
+    }
     case REQ_ADDRINFO:
-        return addrinfo_result(st, r->payload);
+        return addrinfo_result(st, r->payload, r->extra);
     case REQ_HOST_AI:
         return host_result_from_ai(st, r->payload, r->qtype);
     case REQ_LITERAL_AI:
+        return sys_answer_result(st, r->payload);
     case REQ_LITERAL_HOST:
-        return literal_result(st, r->payload, r->kind == REQ_LITERAL_HOST);
+        return literal_result(st, r->payload, 1);
     case REQ_NAMEINFO:
-        return nameinfo_result(st, r->payload);
+        return nameinfo_result(st, r->payload, r->extra);
     default:
         PyErr_SetString(PyExc_SystemError, "unknown request kind");
         return NULL;
     }
+}
+
+/* ---- what the system says, where no lookup is involved ------------------------------------------ */
+
+/* The C library's getaddrinfo on a numeric host, or none, looks nothing up: it only reads
+ * /etc/services. Asking it gives exactly the socket types, protocols, ports and (for literals)
+ * addresses socket.getaddrinfo lists, on every c-ares version. */
+
+static int eai_to_ares(int eai)
+{
+    switch (eai) {
+    case EAI_SERVICE:
+        return ARES_ESERVICE;
+    case EAI_SOCKTYPE:
+        return ARES_EBADHINTS;
+    case EAI_BADFLAGS:
+        return ARES_EBADFLAGS;
+    case EAI_FAMILY:
+        return ARES_EBADFAMILY;
+    case EAI_MEMORY:
+        return ARES_ENOMEM;
+    case EAI_NONAME:
+#ifdef EAI_ADDRFAMILY
+    case EAI_ADDRFAMILY:
+#endif
+#ifdef EAI_NODATA
+    case EAI_NODATA:
+#endif
+        return ARES_ENOTFOUND;
+    default:
+        return ARES_EBADHINTS;
+    }
+}
+
+static int system_flags(int aflags)
+{
+    return ((aflags & ARES_AI_PASSIVE) ? AI_PASSIVE : 0) | ((aflags & ARES_AI_NUMERICSERV) ? AI_NUMERICSERV : 0) |
+           ((aflags & ARES_AI_V4MAPPED) ? AI_V4MAPPED : 0) | ((aflags & ARES_AI_ALL) ? AI_ALL : 0);
+}
+
+static int is_number(const char *s)
+{
+    if (*s == '\0')
+        return 0;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return 0;
+    return 1;
+}
+
+static int system_getaddrinfo(const char *host, const char *service, int family, int socktype, int protocol,
+                              int aflags, struct addrinfo **out)
+{
+    struct addrinfo hints;
+    /* AI_NUMERICSERV with a service name: the system says "no such name"; it is a service error. */
+    if (service != NULL && (aflags & ARES_AI_NUMERICSERV) && !is_number(service))
+        return ARES_ESERVICE;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = family;
+    hints.ai_socktype = socktype;
+    hints.ai_protocol = protocol;
+    hints.ai_flags = system_flags(aflags) | (host != NULL ? AI_NUMERICHOST : 0);
+    int rc = getaddrinfo(host, service, &hints, out);
+    return rc == 0 ? ARES_SUCCESS : eai_to_ares(rc);
+}
+
+/* Socket types, protocols and ports for a name's addresses. */
+static int gai_plan_make(int family, int socktype, int protocol, int aflags, const char *service, gai_plan *plan)
+{
+    struct addrinfo *res;
+    int rc = system_getaddrinfo(family == AF_INET6 ? "::1" : "127.0.0.1", service, family == AF_INET6 ? AF_INET6 : AF_INET,
+                                socktype, protocol, aflags & ~(ARES_AI_V4MAPPED | ARES_AI_ALL | ARES_AI_PASSIVE), &res);
+    if (rc != ARES_SUCCESS)
+        return rc;
+    plan->n = 0;
+    plan->family = family;
+    plan->flags = aflags;
+    for (struct addrinfo *it = res; it != NULL && plan->n < 8; it = it->ai_next) {
+        plan->e[plan->n].socktype = it->ai_socktype;
+        plan->e[plan->n].protocol = it->ai_protocol;
+        plan->e[plan->n].port = ntohs(it->ai_family == AF_INET ? ((struct sockaddr_in *)it->ai_addr)->sin_port
+                                                               : ((struct sockaddr_in6 *)it->ai_addr)->sin6_port);
+        plan->n++;
+    }
+    freeaddrinfo(res);
+    return ARES_SUCCESS;
+}
+
+/* The whole answer for a literal host or none. */
+static int sys_answer_make(const char *host, const char *service, int family, int socktype, int protocol, int aflags,
+                           sys_answer **out)
+{
+    struct addrinfo *res;
+    int rc = system_getaddrinfo(host, service, family, socktype, protocol, aflags, &res), n = 0;
+    if (rc != ARES_SUCCESS)
+        return rc;
+    for (struct addrinfo *it = res; it != NULL; it = it->ai_next)
+        n++;
+    sys_answer *ans = malloc(sizeof(*ans) + (size_t)n * sizeof(ans->e[0]));
+    if (ans == NULL) {
+        freeaddrinfo(res);
+        return ARES_ENOMEM;
+    }
+    ans->n = 0;
+    for (struct addrinfo *it = res; it != NULL; it = it->ai_next) {
+        if (it->ai_addrlen > sizeof(struct sockaddr_storage))
+            continue;
+        memset(&ans->e[ans->n].sa, 0, sizeof(ans->e[ans->n].sa));
+        memcpy(&ans->e[ans->n].sa, it->ai_addr, it->ai_addrlen);
+        ans->e[ans->n].socktype = it->ai_socktype;
+        ans->e[ans->n].protocol = it->ai_protocol;
+        ans->n++;
+    }
+    freeaddrinfo(res);
+    *out = ans;
+    return ARES_SUCCESS;
+}
+
+static void issue_literal(ares_channel ch, request *r, void *arg);
+
+/* A request answered right here: status, and what to build the result from (may be NULL). */
+static int submit_immediate(chan_core *c, PyObject *callback, int kind, int status, void *payload)
+{
+    request *r = request_new(c, callback, kind);
+    if (r == NULL) {
+        free(payload);
+        return -1;
+    }
+    r->status = status;
+    r->payload = payload;
+    if (status == ARES_SUCCESS && payload == NULL)
+        r->status = ARES_ENOMEM;
+    return request_submit(c, r, issue_literal, NULL);
+}
+
+static int is_literal(const char *name)
+{
+    unsigned char addr[16];
+    return inet_pton(AF_INET, name, addr) == 1 || inet_pton(AF_INET6, name, addr) == 1;
+}
+
+/* "LocalHost" is localhost: c-ares 1.18 only knows it in lower case. */
+static void fold_localhost(char *name)
+{
+    if (strcasecmp(name, "localhost") == 0 || strcasecmp(name, "localhost.") == 0)
+        for (char *p = name; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
 }
 
 /* ---- arguments --------------------------------------------------------------------------------- */
@@ -492,6 +738,9 @@ PyObject *Channel_gethostbyname(PyObject *self, PyObject *const *args, Py_ssize_
         family_arg(a[1], &g.hints.ai_family) < 0 || callback_arg(a[2]) < 0 ||
         name_encode(c->st, a[0], buf, "name") < 0)
         return NULL;
+    fold_localhost(buf);
+    if (buf[0] == '\0' || strcmp(buf, ".") == 0) /* no host name at all: nothing to look up */
+        return submit_immediate(c, a[2], REQ_LITERAL_HOST, ARES_ENOTFOUND, NULL) < 0 ? NULL : (Py_INCREF(Py_None), Py_None);
     int rc;
     if (submit_literal(c, a[2], buf, g.hints.ai_family, 0, NULL, 0, 0, 1, &rc)) {
         if (rc < 0)
@@ -531,8 +780,13 @@ PyObject *Channel_gethostbyaddr(PyObject *self, PyObject *const *args, Py_ssize_
     if (parse_args("gethostbyaddr", args, nargs, kwnames, names, 2, a) < 0 || check_open(c) < 0 ||
         parse_ip(a[0], "addr", &b.family, b.addr) < 0 || callback_arg(a[1]) < 0)
         return NULL;
+    char text[INET6_ADDRSTRLEN];
     request *r = request_new(c, a[1], REQ_HOST);
-    if (r == NULL || request_submit(c, r, issue_byaddr, &b) < 0)
+    if (r == NULL)
+        return NULL;
+    if (inet_ntop(b.family, b.addr, text, sizeof(text)) != NULL)
+        r->extra = strdup(text);
+    if (request_submit(c, r, issue_byaddr, &b) < 0)
         return NULL;
     Py_RETURN_NONE;
 }
@@ -601,28 +855,53 @@ PyObject *Channel_getaddrinfo(PyObject *self, PyObject *const *args, Py_ssize_t 
         PyErr_Format(PyExc_ValueError, "unknown ARES_AI_* flags: 0x%x", g.hints.ai_flags & ~KNOWN_AI_FLAGS);
         return NULL;
     }
-    if (a[0] == Py_None) {
-        if (g.service == NULL) {
-            PyErr_SetString(PyExc_ValueError, "host and port cannot both be None");
-            return NULL;
-        }
-        /* No host: the wildcard (PASSIVE) or loopback address, as socket.getaddrinfo gives. */
-        strcpy(buf, (g.hints.ai_flags & ARES_AI_PASSIVE) ? (g.hints.ai_family == AF_INET6 ? "::" : "0.0.0.0")
-                                                          : (g.hints.ai_family == AF_INET6 ? "::1" : "127.0.0.1"));
-    } else if (name_encode(c->st, a[0], buf, "host") < 0) {
+    int family = g.hints.ai_family, socktype = g.hints.ai_socktype, protocol = g.hints.ai_protocol;
+    int aflags = g.hints.ai_flags, rc;
+    if (a[0] == Py_None && g.service == NULL) {
+        PyErr_SetString(PyExc_ValueError, "host and port cannot both be None");
         return NULL;
     }
-    int rc;
-    if (submit_literal(c, a[2], buf, g.hints.ai_family, g.hints.ai_flags, g.service, g.hints.ai_socktype,
-                       g.hints.ai_protocol, 0, &rc)) {
-        if (rc < 0)
+    if (a[0] != Py_None) {
+        if (name_encode(c->st, a[0], buf, "host") < 0)
             return NULL;
-        Py_RETURN_NONE;
+        fold_localhost(buf);
     }
-    g.name = buf;
-    g.hints.ai_flags |= implied_flags();
-    request *r = request_new(c, a[2], REQ_ADDRINFO);
-    if (r == NULL || request_submit(c, r, issue_addrinfo, &g) < 0)
+    if (a[0] == Py_None || is_literal(buf)) {
+        /* No lookup needed: the system's own answer, without the network. */
+        sys_answer *ans = NULL;
+        rc = sys_answer_make(a[0] == Py_None ? NULL : buf, g.service, family, socktype, protocol, aflags, &ans);
+        rc = submit_immediate(c, a[2], REQ_LITERAL_AI, rc, ans);
+    } else if (buf[0] == '\0' || strcmp(buf, ".") == 0 || (aflags & ARES_AI_NUMERICHOST)) {
+        /* No host name at all, or a name where only a numeric address may stand. */
+        rc = submit_immediate(c, a[2], REQ_LITERAL_AI, ARES_ENOTFOUND, NULL);
+    } else {
+        gai_plan *plan = malloc(sizeof(*plan));
+        if (plan == NULL)
+            return PyErr_NoMemory();
+        rc = gai_plan_make(family, socktype, protocol, aflags, g.service, plan);
+        if (rc != ARES_SUCCESS) {
+            free(plan);
+            rc = submit_immediate(c, a[2], REQ_LITERAL_AI, rc, NULL);
+        } else {
+            /* libcares only looks the addresses up: the port, the socket types and the
+             * V4MAPPED/ALL shaping come from the plan when the result is built. */
+            g.name = buf;
+            g.service = NULL;
+            g.hints.ai_socktype = g.hints.ai_protocol = 0;
+            if (family == AF_INET6 && (aflags & ARES_AI_V4MAPPED))
+                g.hints.ai_family = AF_UNSPEC;
+            g.hints.ai_flags = (aflags & ~(ARES_AI_V4MAPPED | ARES_AI_ALL | ARES_AI_NUMERICSERV | ARES_AI_PASSIVE |
+                                           ARES_AI_ENVHOSTS)) | implied_flags();
+            request *r = request_new(c, a[2], REQ_ADDRINFO);
+            if (r == NULL) {
+                free(plan);
+                return NULL;
+            }
+            r->extra = plan;
+            rc = request_submit(c, r, issue_addrinfo, &g);
+        }
+    }
+    if (rc < 0)
         return NULL;
     Py_RETURN_NONE;
 }
@@ -710,8 +989,24 @@ PyObject *Channel_getnameinfo(PyObject *self, PyObject *const *args, Py_ssize_t 
         return NULL;
     }
     n.flags = (int)flags;
+    nameinfo_asked *asked = malloc(sizeof(*asked));
+    if (asked == NULL)
+        return PyErr_NoMemory();
+    asked->flags = n.flags;
+    if (n.sa.ss_family == AF_INET) {
+        asked->port = ntohs(((struct sockaddr_in *)&n.sa)->sin_port);
+        asked->scope_id = 0;
+    } else {
+        asked->port = ntohs(((struct sockaddr_in6 *)&n.sa)->sin6_port);
+        asked->scope_id = ((struct sockaddr_in6 *)&n.sa)->sin6_scope_id;
+    }
     request *r = request_new(c, a[2], REQ_NAMEINFO);
-    if (r == NULL || request_submit(c, r, issue_nameinfo, &n) < 0)
+    if (r == NULL) {
+        free(asked);
+        return NULL;
+    }
+    r->extra = asked;
+    if (request_submit(c, r, issue_nameinfo, &n) < 0)
         return NULL;
     Py_RETURN_NONE;
 }

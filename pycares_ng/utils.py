@@ -44,7 +44,8 @@ def _encode_idna(name: str) -> bytes:
             out.append(label.encode("ascii"))
         elif _idna2008 is not None:
             try:
-                out.append(_idna2008.alabel(label))
+                # UTS #46 mapping first, as browsers and glibc do: "Bücher" is "bücher".
+                out.append(_idna2008.alabel(_idna2008.uts46_remap(label, std3_rules=False, transitional=False)))
             except _idna2008.IDNAError as exc:
                 raise ValueError(f"name {name!r} is not a valid IDNA name: {exc}") from None
         else:
