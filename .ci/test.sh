@@ -29,7 +29,7 @@ run_suite() {
     rm -rf "$venv" && "$python" -m venv "$venv" || return 1
     env PYCARES_NG_WERROR=1 "${BUILD_ENV[@]}" "$venv/bin/pip" install -q --no-cache-dir ".[test]" >"$build/pip-$label.log" 2>&1 \
         || { tail -n 40 "$build/pip-$label.log"; return 1; }
-    (cd "$build" && "$venv/bin/python" -c "import pycares_ng as p, pycares_ng._core as c; print('   c-ares', p.ARES_VERSION, '(built against', c.ARES_BUILD_VERSION + ')')") || return 1
+    (cd "$build" && env "${RUN_ENV[@]}" "$venv/bin/python" -c "import pycares_ng as p, pycares_ng._core as c; print('   c-ares', p.ARES_VERSION, '(built against', c.ARES_BUILD_VERSION + ')')") || return 1
     echo "== $label: tests"
     # Run from build/ so the source tree's pycares_ng/ (no compiled core) is not imported.
     (cd "$build" && env "${RUN_ENV[@]}" "$venv/bin/python" -m pytest -p no:cacheprovider -q "$root/tests" ${PYTEST_ARGS:-}) >"$log" 2>&1
