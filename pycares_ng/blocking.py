@@ -52,6 +52,7 @@ cancelled; the thread's resolver stays usable.
 """
 from __future__ import annotations
 
+import _socket
 import functools
 import os
 import re
@@ -281,6 +282,28 @@ def _resolve(submit: Callable[["SelectResolver"], Any], timeout: Optional[float]
     return r.wait(submit(r), timeout)
 
 
+# -- the C library's own lookups --------------------------------------------------------------------
+# Called through ``_socket``, never ``socket``: gevent's monkey-patching replaces
+# socket.getaddrinfo/getnameinfo with functions that come back here (the gevent backend's
+# GeventResolver is built on these helpers).
+
+def _c_getaddrinfo(host: Any, port: Any, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0
+                   ) -> List[AddrInfo]:
+    """socket.getaddrinfo() as CPython defines it (enum members), unpatched."""
+    return [(_family(af), _kind(kind), protocol, canonname, sockaddr)
+            for af, kind, protocol, canonname, sockaddr in _socket.getaddrinfo(host, port, family, type, proto, flags)]
+
+
+_c_getnameinfo = _socket.getnameinfo
+
+
+def _kind(value: int) -> Any:
+    try:
+        return socket.SocketKind(value)
+    except ValueError:
+        return value
+
+
 # -- getaddrinfo ---------------------------------------------------------------------------------
 
 #: what a numeric address can look like: hex digits, x, dots and colons, then maybe %scope
@@ -329,7 +352,7 @@ def _service_entries(port: Any, family: int, type: int, proto: int, flags: int
     socket type / protocol expansion and the flag and family checks are exactly socket's."""
     probe_host = b"::" if family == socket.AF_INET6 else b"0.0.0.0"
     probe_family = socket.AF_INET if family == socket.AF_UNSPEC else family
-    entries = socket.getaddrinfo(probe_host, port, probe_family, type, proto,
+    entries = _c_getaddrinfo(probe_host, port, probe_family, type, proto,
                                  (flags & ~_NOT_SERVICE_FLAGS) | _AI_NUMERICHOST)
     first = entries[0][4]
     return tuple((kind, protocol, int(sockaddr[1])) for _, kind, protocol, _, sockaddr in entries
@@ -350,7 +373,7 @@ def _services(port: Any, family: int, type: int, proto: int, flags: int
 def _addrconfig_family(family: int) -> int:
     """The family AI_ADDRCONFIG leaves to look up (the C library decides from this machine's
     addresses, as it would for socket.getaddrinfo); raises EAI_NONAME if there is none."""
-    entries = socket.getaddrinfo(None, "0", family, socket.SOCK_STREAM, 0,
+    entries = _c_getaddrinfo(None, "0", family, socket.SOCK_STREAM, 0,
                                  _AI_PASSIVE | _AI_ADDRCONFIG)
     families = {entry[0] for entry in entries}
     if family == socket.AF_UNSPEC and len(families) == 1:
@@ -435,10 +458,11 @@ def _normal_ip(family: int, ip: Union[str, bytes]) -> str:
     return socket.inet_ntop(family, socket.inet_pton(family, text))
 
 
-def _forward(name: bytes, family: int, flags: int, timeout: Optional[float], *, nosort: bool = False
-             ) -> Tuple[str, List[str], List[Tuple[int, str, int]]]:
+def _forward(name: bytes, family: int, flags: int, timeout: Optional[float], *, nosort: bool = False,
+             source: Optional[_Slot] = None) -> Tuple[str, List[str], List[Tuple[int, str, int]]]:
     """Look ``name`` up with c-ares: (canonical name, aliases, [(family, ip, scope_id)]).
-    ``flags`` are socket.AI_*: AI_V4MAPPED and AI_ALL are applied here."""
+    ``flags`` are socket.AI_*: AI_V4MAPPED and AI_ALL are applied here. ``source``: the resolvers
+    to ask (default: this thread's)."""
     if not _hnok(name):
         raise _gaierror(socket.EAI_NONAME)  # glibc sends no such name to DNS
     mapped = family == socket.AF_INET6 and bool(flags & _AI_V4MAPPED)
@@ -446,7 +470,8 @@ def _forward(name: bytes, family: int, flags: int, timeout: Optional[float], *, 
     ask = socket.AF_UNSPEC if mapped else family
     try:
         result = _resolve(lambda r: r.getaddrinfo(name, None, family=ask, type=socket.SOCK_STREAM,
-                                                  flags=ares_flags), timeout)
+                                                  flags=ares_flags), timeout,
+                          source.resolver if source is not None else None)
     except AresError as exc:
         raise _gaierror_from(exc) from None
     except ValueError:  # a name c-ares cannot send (over-long, empty label …)
@@ -479,7 +504,7 @@ def _family(value: int) -> Any:
 
 def _system(*args: Any) -> List[AddrInfo]:
     """socket.getaddrinfo(), called only where it cannot look a name up."""
-    return cast(List[AddrInfo], socket.getaddrinfo(*args))
+    return _c_getaddrinfo(*args)
 
 
 def getaddrinfo(host: Host, port: Port, family: int = 0, type: int = 0, proto: int = 0,
@@ -491,7 +516,12 @@ def getaddrinfo(host: Host, port: Port, family: int = 0, type: int = 0, proto: i
     ``host=None`` and ``AI_NUMERICHOST`` never reach the network. ``timeout`` (seconds) bounds
     the call: :class:`GaiTimeoutError` after it.
     """
-    timeout = _check_timeout(timeout)
+    return _getaddrinfo(None, host, port, family, type, proto, flags, _check_timeout(timeout))
+
+
+def _getaddrinfo(source: Optional[_Slot], host: Host, port: Port, family: int, type: int, proto: int,
+                 flags: int, timeout: Optional[float]) -> List[AddrInfo]:
+    """getaddrinfo() on ``source``'s resolvers (None: this thread's); ``timeout`` checked."""
     if not all(isinstance(v, int) for v in (family, type, proto, flags)):
         return _system(host, port, family, type, proto, flags)  # socket's TypeError
     family, type, proto, flags = int(family), int(type), int(proto), int(flags)
@@ -506,7 +536,7 @@ def getaddrinfo(host: Host, port: Port, family: int = 0, type: int = 0, proto: i
     services = _services(port, family, type, proto, flags)
     if flags & _AI_ADDRCONFIG:
         family = _addrconfig_family(family)
-    canonical, _aliases, found = _forward(name, family, flags, timeout)
+    canonical, _aliases, found = _forward(name, family, flags, timeout, source=source)
     out: List[AddrInfo] = []
     for fam, ip, scope_id in found:
         for kind, protocol, portnum in services:
@@ -533,12 +563,16 @@ _BROADCAST = (b"255.255.255.255", b"<broadcast>")
 
 def gethostbyname(hostname: Union[str, bytes], *, timeout: Optional[float] = None) -> str:
     """:func:`socket.gethostbyname`: the first IPv4 address of ``hostname``, as a string."""
+    return _gethostbyname(None, hostname, _check_timeout(timeout))
+
+
+def _gethostbyname(source: Optional[_Slot], hostname: Union[str, bytes], timeout: Optional[float]) -> str:
     name = _host_arg(hostname, "gethostbyname")
     if name == b"":  # as CPython: the wildcard address
         return "0.0.0.0"
     if name in _BROADCAST:
         return "255.255.255.255"
-    return str(getaddrinfo(name, None, socket.AF_INET, timeout=timeout)[0][4][0])
+    return str(_getaddrinfo(source, name, None, socket.AF_INET, 0, 0, 0, timeout)[0][4][0])
 
 
 def gethostbyname_ex(hostname: Union[str, bytes], *, timeout: Optional[float] = None
@@ -547,12 +581,17 @@ def gethostbyname_ex(hostname: Union[str, bytes], *, timeout: Optional[float] = 
 
     The aliases are the names met on the way (CNAMEs, or the hosts-file line's other names);
     the addresses are in the order of the answer, as the C library gives them."""
+    return _gethostbyname_ex(None, hostname, _check_timeout(timeout))
+
+
+def _gethostbyname_ex(source: Optional[_Slot], hostname: Union[str, bytes], timeout: Optional[float]
+                      ) -> Tuple[str, List[str], List[str]]:
     name = _host_arg(hostname, "gethostbyname_ex")
     if name == b"" or name == b"<broadcast>":
-        gethostbyname(name)  # CPython accepts these first, then gethostbyname_r() refuses them
+        _gethostbyname(source, name, None)  # CPython accepts these first, then gethostbyname_r() refuses them
         raise _herror(NO_RECOVERY)
     if name == b"255.255.255.255" or _is_numeric(name):
-        ip = gethostbyname(name, timeout=timeout)  # CPython's setipaddr() first: gaierror
+        ip = _gethostbyname(source, name, timeout)  # CPython's setipaddr() first: gaierror
         # then glibc's gethostbyname_r(): digits and dots are an address, an IPv6 literal is
         # not found for AF_INET, anything else (0x7f.1 …) is looked up as a name.
         if name.strip(b"0123456789.") == b"" and not name.endswith(b"."):
@@ -560,23 +599,22 @@ def gethostbyname_ex(hostname: Union[str, bytes], *, timeout: Optional[float] = 
         if b":" in name:
             raise _herror(HOST_NOT_FOUND)
         try:
-            canonical, aliases, found = _forward(name, socket.AF_INET, 0, timeout, nosort=True)
+            canonical, aliases, found = _forward(name, socket.AF_INET, 0, timeout, nosort=True, source=source)
         except socket.gaierror as exc:
             code = {socket.EAI_NONAME: HOST_NOT_FOUND, _EAI_NODATA: NO_DATA,
                     socket.EAI_AGAIN: TRY_AGAIN}.get(exc.errno, NO_RECOVERY)
             raise _herror(code, isinstance(exc, TimeoutError)) from None
     else:
-        timeout = _check_timeout(timeout)
-        canonical, aliases, found = _forward(name, socket.AF_INET, 0, timeout, nosort=True)
+        canonical, aliases, found = _forward(name, socket.AF_INET, 0, timeout, nosort=True, source=source)
     return canonical, aliases, [ip for _, ip, _ in found]
 
 
 # -- gethostbyaddr, getnameinfo ------------------------------------------------------------------
 
-def _address_of(name: bytes, timeout: Optional[float]) -> str:
+def _address_of(name: bytes, timeout: Optional[float], source: Optional[_Slot] = None) -> str:
     """CPython's setipaddr(name, AF_UNSPEC): the address to reverse-resolve."""
     if name == b"":
-        return str(socket.getaddrinfo(None, "0", 0, socket.SOCK_DGRAM, 0, _AI_PASSIVE)[0][4][0])
+        return str(_c_getaddrinfo(None, "0", 0, socket.SOCK_DGRAM, 0, _AI_PASSIVE)[0][4][0])
     if name in _BROADCAST:
         return "255.255.255.255"
     text = name.decode("ascii", "replace")
@@ -586,7 +624,7 @@ def _address_of(name: bytes, timeout: Optional[float]) -> str:
                 return _normal_ip(family, text)
             except (OSError, ValueError):
                 pass
-    return str(getaddrinfo(name, None, timeout=timeout)[0][4][0])
+    return str(_getaddrinfo(source, name, None, 0, 0, 0, 0, timeout)[0][4][0])
 
 
 def _ptr_names(name: str, aliases: List[str]) -> Tuple[str, List[str]]:
@@ -597,17 +635,18 @@ def _ptr_names(name: str, aliases: List[str]) -> Tuple[str, List[str]]:
     return name, aliases
 
 
-def _reverse(ip: str, timeout: Optional[float]) -> Tuple[str, List[str], List[str]]:
+def _reverse(ip: str, timeout: Optional[float], source: Optional[_Slot] = None
+             ) -> Tuple[str, List[str], List[str]]:
     """The reverse lookup of ``ip`` as the C library does it: the sources in ``lookups`` order
     (hosts file, DNS PTR records; default "fb"), the last failure reported. Returns (name,
     aliases, addresses); raises AresError or the builtin TimeoutError."""
-    slot = _slot()
+    slot = _slot() if source is None else source
     failure: Optional[AresError] = None
     deadline = None if timeout is None else time.monotonic() + timeout
-    for source in slot.options.get("lookups") or "fb":
+    for kind in slot.options.get("lookups") or "fb":
         if deadline is not None:
             timeout = max(0.0, deadline - time.monotonic())
-        if source == "f":
+        if kind == "f":
             try:
                 result = _resolve(lambda r: r.gethostbyaddr(ip), timeout, slot.files_resolver())
             except AresError as exc:
@@ -616,7 +655,7 @@ def _reverse(ip: str, timeout: Optional[float]) -> Tuple[str, List[str], List[st
             name, aliases = _ptr_names(result.name, list(result.aliases))
             family = socket.AF_INET6 if ":" in ip else socket.AF_INET
             return name, aliases, [_normal_ip(family, a) for a in result.addresses] or [ip]
-        if source == "b":
+        if kind == "b":
             try:
                 ptr = _resolve(lambda r: r.query(reverse_address(ip), _core.QUERY_TYPE_PTR), timeout,
                                slot.resolver)
@@ -632,10 +671,14 @@ def gethostbyaddr(ip_address: Union[str, bytes], *, timeout: Optional[float] = N
                   ) -> Tuple[str, List[str], List[str]]:
     """:func:`socket.gethostbyaddr`: ``(name, aliases, addresses)`` for an address (a host name
     is looked up first, as socket does). A failed reverse lookup raises :class:`socket.herror`."""
-    timeout = _check_timeout(timeout)
-    ip = _address_of(_host_arg(ip_address, "gethostbyaddr"), timeout)
+    return _gethostbyaddr(None, ip_address, _check_timeout(timeout))
+
+
+def _gethostbyaddr(source: Optional[_Slot], ip_address: Union[str, bytes], timeout: Optional[float]
+                   ) -> Tuple[str, List[str], List[str]]:
+    ip = _address_of(_host_arg(ip_address, "gethostbyaddr"), timeout, source)
     try:
-        return _reverse(ip, timeout)
+        return _reverse(ip, timeout, source)
     except AresError as exc:
         raise _herror_from(exc) from None
     except TimeoutError:
@@ -661,14 +704,18 @@ def getnameinfo(sockaddr: Tuple[Any, ...], flags: int, *, timeout: Optional[floa
 
     ``flags`` are ``socket.NI_*``. The host is found by c-ares' reverse lookup (hosts file, then
     DNS); the service name and every argument check are the C library's."""
-    timeout = _check_timeout(timeout)
+    return _getnameinfo(None, sockaddr, flags, _check_timeout(timeout))
+
+
+def _getnameinfo(source: Optional[_Slot], sockaddr: Tuple[Any, ...], flags: int, timeout: Optional[float]
+                 ) -> Tuple[str, str]:
     if flags & socket.NI_NUMERICHOST:
-        return socket.getnameinfo(sockaddr, flags)  # no lookup to do
+        return cast(Tuple[str, str], _c_getnameinfo(sockaddr, flags))  # no lookup to do
     # The numeric host text (with its %scope) and the service, with socket's own checks: no
     # name lookup happens with NI_NUMERICHOST.
-    numeric, service = socket.getnameinfo(sockaddr, (flags | socket.NI_NUMERICHOST) & ~socket.NI_NAMEREQD)
+    numeric, service = _c_getnameinfo(sockaddr, (flags | socket.NI_NUMERICHOST) & ~socket.NI_NAMEREQD)
     try:
-        host = _reverse(numeric.partition("%")[0], timeout)[0]
+        host = _reverse(numeric.partition("%")[0], timeout, source)[0]
     except TimeoutError:
         raise _gaierror(socket.EAI_AGAIN, timed_out=True) from None
     except AresError as exc:

@@ -1,0 +1,431 @@
+"""The gevent backend: a Channel driven by the gevent hub's own event loop.
+
+Sockets are watched with the hub loop's io watchers (``hub.loop.io(fd, events)``, one per c-ares
+socket, replaced when c-ares asks for other events) from the channel's ``sock_state_cb``; the one
+timer is a ``hub.loop.timer`` re-armed from ``Channel.timeout()``; results complete
+:class:`gevent.event.AsyncResult` objects. Everything runs on the hub's thread: no event thread,
+no thread pool.
+
+Two layers:
+
+* :class:`Resolver` — the backend interface every pycares_ng backend offers
+  (:class:`pycares_ng.backends.base.Resolver`), whose methods return ``AsyncResult`` objects
+  (``.get()`` blocks the calling greenlet only);
+* :class:`GeventResolver` — a resolver gevent itself accepts (``GEVENT_RESOLVER=
+  pycares_ng.backends.gevent.GeventResolver`` or ``gevent.config.resolver``), so that after
+  ``gevent.monkey.patch_all()`` :func:`socket.getaddrinfo`, ``gethostbyname(_ex)``,
+  ``gethostbyaddr`` and ``getnameinfo`` resolve cooperatively through c-ares, with the return
+  values and exceptions of the :mod:`socket` module (the shaping of
+  :mod:`pycares_ng.blocking`).
+
+The io watchers do not keep the hub's loop alive (``ref=False``); the timer does, and it is
+armed exactly while requests are pending: ``gevent.wait()`` returns once no lookup is in flight.
+"""
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+
+from .. import blocking as _shapes
+from .base import Driver, ReadyCallback
+from .base import Resolver as _BaseResolver
+
+try:
+    import gevent
+    from gevent.event import AsyncResult
+    from gevent.hub import get_hub
+except ImportError as exc:  # pragma: no cover - gevent is an optional dependency
+    gevent = None  # type: ignore[assignment]
+    _IMPORT_ERROR: Optional[ImportError] = exc
+else:
+    _IMPORT_ERROR = None
+
+__all__ = ["GeventDriver", "Resolver", "GeventResolver", "channel_options_from_environ", "check"]
+
+_EV_READ, _EV_WRITE = 1, 2  # the event bits of gevent's loops (libev and libuv alike)
+
+
+def check() -> None:
+    """Raise when gevent cannot be imported (the backend is then listed as unavailable)."""
+    if _IMPORT_ERROR is not None:
+        raise RuntimeError(f"the gevent backend needs gevent: pip install 'pycares_ng[gevent]' "
+                           f"({_IMPORT_ERROR})")
+
+
+class GeventDriver(Driver):
+    """Maps the driver interface onto one gevent hub's loop. Use it from the hub's thread."""
+
+    def __init__(self, hub: Any = None) -> None:
+        check()
+        self.hub = hub if hub is not None else get_hub()
+        self.loop = self.hub.loop
+        # fd -> (io watcher, events it watches, ready callback)
+        self._watchers: Dict[int, Tuple[Any, int, ReadyCallback]] = {}
+        # The timer: ``_deadline`` (loop time) is when ``_expired`` is due; ``_timer`` is the
+        # started loop timer, due at ``_timer_when`` <= ``_deadline``. A later deadline keeps the
+        # started timer (it fires early and starts one for the rest), so a busy resolver does not
+        # make a timer per query; disarming stops it at once (the timer keeps the loop alive).
+        self._deadline: Optional[float] = None
+        self._expired: Optional[Callable[[], None]] = None
+        self._timer: Any = None
+        self._timer_when = 0.0
+        self._closed = False
+
+    # -- sockets -----------------------------------------------------------------------------------
+
+    def watch(self, fd: int, readable: bool, writable: bool, ready: ReadyCallback) -> None:
+        if self._closed:
+            return
+        events = (_EV_READ if readable else 0) | (_EV_WRITE if writable else 0)
+        current = self._watchers.get(fd)
+        if current is not None:
+            if current[1] == events:
+                self._watchers[fd] = (current[0], events, ready)
+                return
+            current[0].stop()
+            current[0].close()
+            del self._watchers[fd]
+        if not events:
+            return
+        try:
+            watcher = self.loop.io(fd, events, ref=False)
+        except (OSError, ValueError):  # closed again before this notification arrived
+            return
+        watcher.start(self._io_ready, fd, pass_events=True)
+        self._watchers[fd] = (watcher, events, ready)
+
+    def _io_ready(self, events: int, fd: int) -> None:
+        current = self._watchers.get(fd)
+        if current is not None:
+            current[2](fd, bool(events & _EV_READ), bool(events & _EV_WRITE))
+
+    # -- the timer ---------------------------------------------------------------------------------
+
+    def set_timer(self, delay: Optional[float], expired: Callable[[], None]) -> None:
+        self._expired = expired
+        if delay is None or self._closed:
+            self._deadline = None
+            self._stop_timer()
+            return
+        when = self.loop.now() + delay
+        self._deadline = when
+        if self._timer is not None:
+            if self._timer_when <= when:
+                return  # fires first, then starts a timer for what is left
+            self._stop_timer()
+        self._start_timer(delay, when)
+
+    def _start_timer(self, delay: float, when: float) -> None:
+        timer = self.loop.timer(delay)  # ref=True: a pending lookup keeps the loop running
+        timer.start(self._fire)
+        self._timer, self._timer_when = timer, when
+
+    def _stop_timer(self) -> None:
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.stop()
+            timer.close()
+
+    def _fire(self) -> None:
+        self._stop_timer()
+        deadline = self._deadline
+        if deadline is None or self._closed:
+            return
+        left = deadline - self.loop.now()
+        if left > 0.001:  # started for an earlier deadline: wait for the rest
+            self._start_timer(left, deadline)
+            return
+        self._deadline = None
+        if self._expired is not None:
+            self._expired()
+
+    # -- futures -----------------------------------------------------------------------------------
+
+    def create_future(self) -> "AsyncResult":
+        return AsyncResult()
+
+    def set_result(self, future: "AsyncResult", value: Any) -> None:
+        if not future.ready():
+            future.set(value)
+
+    def set_exception(self, future: "AsyncResult", error: BaseException) -> None:
+        if not future.ready():
+            future.set_exception(error)
+
+    # -- shutdown ----------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop every watcher and the timer. Idempotent."""
+        self._closed = True
+        self._deadline = None
+        self._expired = None
+        self._stop_timer()
+        watchers, self._watchers = self._watchers, {}
+        for watcher, _, _ in watchers.values():
+            watcher.stop()
+            watcher.close()
+
+    @property
+    def watched(self) -> Dict[int, Tuple[bool, bool]]:
+        """fd -> (reading, writing) currently watched (a copy)."""
+        return {fd: (bool(ev & _EV_READ), bool(ev & _EV_WRITE)) for fd, (_, ev, _) in self._watchers.items()}
+
+    @property
+    def timer_armed(self) -> bool:
+        return self._deadline is not None
+
+
+class Resolver(_BaseResolver):
+    """Asynchronous DNS resolution on a gevent hub: every method returns a
+    :class:`gevent.event.AsyncResult`; ``.get()`` blocks only the calling greenlet and returns
+    the result or raises :class:`pycares_ng.AresError` ``(errno, message)``.
+
+    ``hub`` defaults to this thread's hub. Other keyword arguments are Channel options
+    (``servers``, ``timeout``, ``tries``, ``resolvconf_path`` …). Use it from the hub's thread.
+    """
+
+    driver_class = GeventDriver
+    _driver: GeventDriver
+
+    def __init__(self, *, hub: Any = None, driver: Optional[GeventDriver] = None, **channel_options: Any) -> None:
+        if driver is None:
+            driver = GeventDriver(hub)
+        elif hub is not None and driver.hub is not hub:
+            raise ValueError("hub= and driver= name different hubs")
+        if channel_options.get("event_thread"):
+            raise ValueError("the gevent backend drives the channel from the hub: event_thread=True "
+                             "is not supported")
+        self._rearm_scheduled = False
+        super().__init__(driver=driver, **channel_options)
+
+    @property
+    def hub(self) -> Any:
+        return self._driver.hub
+
+    @property
+    def pending(self) -> int:
+        """Requests submitted whose callback has not run yet."""
+        return self._pending
+
+    def _rearm(self) -> None:
+        # Coalesced, as the asyncio backend does: one Channel.timeout() per loop iteration for
+        # every request submitted and every socket event of that iteration (on c-ares 1.18
+        # ares_timeout() walks every pending query). A queued loop callback keeps the loop from
+        # blocking until it ran, so the timer is armed before the loop can sleep.
+        if not self._rearm_scheduled and not self._closed:
+            self._rearm_scheduled = True
+            self._driver.loop.run_callback(self._rearm_now)
+
+    def _rearm_now(self) -> None:
+        self._rearm_scheduled = False
+        super()._rearm()
+
+    def wait(self, future: "AsyncResult", timeout: Optional[float] = None) -> Any:
+        """Block the calling greenlet until ``future`` is done; return its result or raise its
+        error. After ``timeout`` seconds, the builtin TimeoutError (the request keeps running;
+        its late answer is dropped)."""
+        try:
+            return future.get(timeout=timeout)
+        except gevent.Timeout as exc:
+            if future.ready():  # pragma: no cover - answered at the very moment
+                return future.get()
+            raise TimeoutError(f"no DNS answer within {timeout} s") from exc
+
+
+# -- the resolver gevent uses ----------------------------------------------------------------------
+
+#: (Channel option, converter, environment variables in order of precedence, gevent settings)
+_ENVIRON: List[Tuple[str, Callable[[str], Any], Tuple[str, ...], Tuple[str, ...]]] = [
+    ("servers", lambda v: [s for s in v.replace(",", " ").split() if s],
+     ("PYCARES_NG_SERVERS",), ("resolver_nameservers", "ares_servers")),
+    ("timeout", float, ("PYCARES_NG_TIMEOUT",), ("resolver_timeout", "ares_timeout")),
+    ("tries", int, ("PYCARES_NG_TRIES",), ("ares_tries",)),
+    ("ndots", int, ("PYCARES_NG_NDOTS",), ("ares_ndots",)),
+    ("udp_port", int, ("PYCARES_NG_UDP_PORT",), ("ares_udp_port",)),
+    ("tcp_port", int, ("PYCARES_NG_TCP_PORT",), ("ares_tcp_port",)),
+    ("flags", int, ("PYCARES_NG_FLAGS",), ("ares_flags",)),
+    ("resolvconf_path", str, ("PYCARES_NG_RESOLVCONF",), ()),
+    ("lookups", str, ("PYCARES_NG_LOOKUPS",), ()),
+]
+
+
+def _from_setting(value: Any, convert: Callable[[str], Any], option: str) -> Any:
+    if isinstance(value, str):
+        return convert(value)
+    if option == "servers":  # gevent gives resolver_nameservers as a list already
+        return [s.decode() if isinstance(s, bytes) else str(s) for s in value]
+    return convert(value) if convert is not str else str(value)
+
+
+def channel_options_from_environ(environ: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+    """The Channel options :class:`GeventResolver` takes from the environment.
+
+    For each option, the first that is set wins: ``PYCARES_NG_<OPTION>`` (``SERVERS``,
+    ``TIMEOUT``, ``TRIES``, ``NDOTS``, ``UDP_PORT``, ``TCP_PORT``, ``FLAGS``, ``RESOLVCONF``,
+    ``LOOKUPS``), then gevent's own settings as its c-ares resolver reads them —
+    ``gevent.config.resolver_nameservers`` / ``resolver_timeout`` (``GEVENT_RESOLVER_NAMESERVERS``,
+    ``GEVENT_RESOLVER_TIMEOUT``), then ``ares_servers``, ``ares_timeout``, ``ares_tries``,
+    ``ares_ndots``, ``ares_udp_port``, ``ares_tcp_port``, ``ares_flags`` (``GEVENTARES_*``).
+    Server lists are separated by commas or spaces; ``127.0.0.1:5353`` and ``[::1]:5353`` name a
+    port.
+    """
+    environ = os.environ if environ is None else environ
+    config = getattr(gevent, "config", None) if environ is os.environ else None
+    options: Dict[str, Any] = {}
+    for option, convert, names, settings in _ENVIRON:
+        for name in names:
+            value = environ.get(name)
+            if value:
+                options[option] = convert(value)
+                break
+        else:
+            for setting in settings:
+                if config is not None:
+                    try:
+                        value = getattr(config, setting)
+                    except Exception:  # an unknown setting on another gevent version
+                        value = None
+                else:
+                    value = environ.get("GEVENTARES_" + setting[5:].upper()) if setting.startswith("ares_") \
+                        else environ.get("GEVENT_" + setting.upper())
+                if value is not None and value != "" and value != []:
+                    options[option] = _from_setting(value, convert, option)
+                    break
+    return options
+
+
+class _Source:
+    """The resolvers :mod:`pycares_ng.blocking`'s socket-shaped lookups ask (its ``_Slot``
+    shape): ``resolver`` (a gevent backend :class:`Resolver`), ``files_resolver()`` (the hosts
+    file only, for reverse lookups) and ``options``."""
+
+    __slots__ = ("resolver", "files", "options", "hub", "pid")
+
+    def __init__(self, hub: Any, options: Dict[str, Any]) -> None:
+        self.hub = hub
+        self.options = options
+        self.resolver = Resolver(hub=hub, **options)
+        self.files: Optional[Resolver] = None
+        self.pid = os.getpid()
+
+    def files_resolver(self) -> Resolver:
+        if self.files is None:
+            self.files = Resolver(hub=self.hub, **dict(self.options, lookups="f"))
+        return self.files
+
+    def close(self) -> None:
+        for resolver in (self.resolver, self.files):
+            if resolver is not None:
+                resolver.close()
+
+
+class GeventResolver:
+    """A gevent resolver on pycares_ng: ``GEVENT_RESOLVER=pycares_ng.backends.gevent.GeventResolver``.
+
+    gevent makes it as ``GeventResolver(hub=hub)``. The functions gevent's socket module calls —
+    ``gethostbyname``, ``gethostbyname_ex``, ``getaddrinfo``, ``gethostbyaddr``, ``getnameinfo``
+    — take the arguments of their :mod:`socket` namesakes, block only the calling greenlet, and
+    return what :mod:`socket` returns or raise :class:`socket.gaierror` / :class:`socket.herror`
+    with the same errno values (see :mod:`pycares_ng.blocking` for the mapping). Literal
+    addresses, ``host=None``, service names and flag checks are answered by the C library without
+    any lookup, as by :mod:`socket`.
+
+    Channel options come from the environment (:func:`channel_options_from_environ`: the
+    ``PYCARES_NG_*`` variables, then gevent's ``GEVENT_RESOLVER_*`` / ``GEVENTARES_*``
+    settings) unless ``use_environ=False``; keyword arguments override them. With none, the
+    system configuration (``/etc/resolv.conf``, ``/etc/hosts`` or ``CARES_HOSTS``) is used. In a
+    forked child the channel is made again on first use.
+    """
+
+    def __init__(self, hub: Any = None, use_environ: bool = True, **channel_options: Any) -> None:
+        check()
+        for name in ("sock_state_cb", "event_thread"):
+            if name in channel_options:
+                raise TypeError(f"GeventResolver does not take {name!r}: it drives the channel")
+        self.hub = hub if hub is not None else get_hub()
+        options = channel_options_from_environ() if use_environ else {}
+        options.update(channel_options)
+        self.params = options
+        self._closed = False
+        self._source: Optional[_Source] = _Source(self.hub, options)
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def _current(self) -> _Source:
+        source = self._source
+        if source is None:
+            raise RuntimeError("this GeventResolver is closed")
+        if source.pid != os.getpid():  # forked: the child gets a channel of its own
+            old = source
+            self._source = source = _Source(self.hub, self.params)
+            try:
+                old.close()  # the inherited sockets (copies); waiters there get EAI_AGAIN
+            except Exception:  # pragma: no cover
+                pass
+        return source
+
+    def _on_fork(self) -> None:
+        """Called by gevent's hub after a fork (``gevent.hub.reinit``)."""
+        if self._source is not None:
+            self._current()
+
+    @property
+    def resolver(self) -> Resolver:
+        """The backend :class:`Resolver` underneath (``query()`` etc. return AsyncResults)."""
+        return self._current().resolver
+
+    def close(self) -> None:
+        """Close the channel: lookups in flight fail (``EAI_AGAIN``), later ones raise
+        RuntimeError. Idempotent; gevent calls it when the hub is destroyed."""
+        source, self._source = self._source, None
+        self._closed = True
+        if source is not None:
+            source.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._source is None else f"servers={self._source.resolver.channel.servers!r}"
+        return f"<{type(self).__module__}.{type(self).__name__} at 0x{id(self):x} {state}>"
+
+    # -- gevent's resolver interface ---------------------------------------------------------------
+
+    def gethostbyname(self, hostname: Union[str, bytes], family: int = socket.AF_INET) -> str:
+        """:func:`socket.gethostbyname` (``family=AF_INET6``: the first IPv6 address)."""
+        source = self._current()
+        if family == socket.AF_INET:
+            if hostname.__class__ is str and _shapes._PLAIN_HOST_NAME.match(hostname.encode("ascii", "replace")):
+                # the common case, a plain host name: what _gethostbyname() ends up doing, minus
+                # the service and socket-type expansion getaddrinfo() needs
+                name = hostname.encode("idna")
+                if not _shapes._is_numeric(name):
+                    return _shapes._forward(name, socket.AF_INET, 0, None, source=source)[2][0][1]
+            return _shapes._gethostbyname(source, hostname, None)
+        name = _shapes._host_arg(hostname, "gethostbyname")
+        return str(_shapes._getaddrinfo(source, name, None, family, 0, 0, 0, None)[0][4][0])
+
+    def gethostbyname_ex(self, hostname: Union[str, bytes], family: int = socket.AF_INET
+                         ) -> Tuple[str, List[str], List[str]]:
+        """:func:`socket.gethostbyname_ex`: ``(canonical name, aliases, addresses)``."""
+        source = self._current()
+        if family == socket.AF_INET:
+            return _shapes._gethostbyname_ex(source, hostname, None)
+        name = _shapes._host_arg(hostname, "gethostbyname_ex")
+        if _shapes._is_numeric(name):
+            ip = _shapes._getaddrinfo(source, name, None, family, 0, 0, 0, None)[0][4][0]
+            return _shapes._text(name), [], [ip]
+        canonical, aliases, found = _shapes._forward(name, family, 0, None, nosort=True, source=source)
+        return canonical, aliases, [ip for _, ip, _ in found]
+
+    def getaddrinfo(self, host: Any, port: Any, family: int = 0, type: int = 0, proto: int = 0,
+                    flags: int = 0) -> List[Any]:
+        """:func:`socket.getaddrinfo`."""
+        return _shapes._getaddrinfo(self._current(), host, port, family, type, proto, flags, None)
+
+    def gethostbyaddr(self, ip_address: Union[str, bytes]) -> Tuple[str, List[str], List[str]]:
+        """:func:`socket.gethostbyaddr`: ``(name, aliases, addresses)``; :class:`socket.herror`
+        when the reverse lookup fails."""
+        return _shapes._gethostbyaddr(self._current(), ip_address, None)
+
+    def getnameinfo(self, sockaddr: Tuple[Any, ...], flags: int) -> Tuple[str, str]:
+        """:func:`socket.getnameinfo`: ``(host, port)``."""
+        return _shapes._getnameinfo(self._current(), sockaddr, flags, None)
