@@ -57,10 +57,12 @@ else
 fi
 
 asan_lib=$(gcc -print-file-name=libasan.so)
+# gevent's greenlets switch C stacks, which AddressSanitizer cannot follow (it aborts inside the
+# hub); the gevent backend is pure Python over the same core every other suite checks here.
 BUILD_ENV=(PYCARES_NG_SANITIZE=1)
 RUN_ENV=(PYCARES_NG_EXPECT_CARES=1.18 LD_PRELOAD="$asan_lib" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:halt_on_error=1
          UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1)
-run_suite asan || status=1
+PYTEST_ARGS="--ignore=$root/tests/test_backend_gevent.py" run_suite asan || status=1
 
 echo "total: $passed passed, $failed failed"
 exit $status
