@@ -266,7 +266,7 @@ cases = [
     ("getaddrinfo", ("127.0.0.1", "no-such-service")),
     ("gethostbyname", ("localhost",)),
     ("gethostbyname", ("127.0.0.1",)),
-    ("gethostbyname", ("10.1.2.3",)),
+    ("gethostbyname", ("198.51.100.3",)),
     ("gethostbyname_ex", ("127.0.0.1",)),
     ("gethostbyname_ex", ("localhost",)),
     ("getnameinfo", (("127.0.0.1", 80), socket.NI_NUMERICHOST | socket.NI_NUMERICSERV)),
