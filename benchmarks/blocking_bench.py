@@ -38,7 +38,6 @@ import resource
 import shutil
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -173,22 +172,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.inner:
         return inner(args)
-    reason = netns.unavailable_reason()
-    if reason:
-        print(f"blocking_bench: cannot make a private network namespace here: {reason}", file=sys.stderr)
-        return 2
-    cmd = ["unshare", "--net", "--mount", "--fork", args.python, str(Path(__file__).resolve()),
-           "--inner", "--n", str(args.n), "--repeat", str(args.repeat)]
-    proc = subprocess.run(cmd, env=netns.env(), capture_output=True, text=True, cwd=tempfile.gettempdir())
-    if proc.returncode != 0:
-        print(proc.stderr, file=sys.stderr)
-        return proc.returncode
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    print(table(result))
-    if args.output:
-        args.output.write_text(json.dumps(result, indent=2) + "\n")
-    return 0
-
+    return netns.run_benchmark("blocking_bench", __file__, args.python, ["--n", str(args.n), "--repeat", str(args.repeat)], table, args.output)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -39,7 +39,6 @@ import platform
 import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -174,26 +173,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.inner:
         return inner(args)
-    reason = netns.unavailable_reason()
-    if reason:
-        print(f"gevent_bench: cannot make a private network namespace here: {reason}", file=sys.stderr)
-        return 2
-    cmd = ["unshare", "--net", "--mount", "--fork", args.python, str(Path(__file__).resolve()),
-           "--inner", "--n", str(args.n), "--repeat", str(args.repeat), "--greenlets", str(args.greenlets)]
-    env = netns.env()
-    for key in list(env):  # the clients are configured here, not by the caller's environment
-        if key.startswith(("GEVENTARES_", "GEVENT_RESOLVER", "PYCARES_NG_SERVERS")) or key == "CARES_HOSTS":
-            del env[key]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tempfile.gettempdir())
-    if proc.returncode != 0:
-        print(proc.stderr, file=sys.stderr)
-        return proc.returncode
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    print(table(result))
-    if args.output:
-        args.output.write_text(json.dumps(result, indent=2) + "\n")
-    return 0
-
+    return netns.run_benchmark("gevent_bench", __file__, args.python, ["--n", str(args.n), "--repeat", str(args.repeat), "--greenlets", str(args.greenlets)], table, args.output, drop_env=("GEVENTARES_", "GEVENT_RESOLVER", "PYCARES_NG_SERVERS", "CARES_HOSTS"))
 
 if __name__ == "__main__":
     sys.exit(main())
