@@ -24,10 +24,12 @@ armed exactly while requests are pending: ``gevent.wait()`` returns once no look
 from __future__ import annotations
 
 import os
+import re
 import socket
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from .. import blocking as _shapes
+from .._core import AresError
 from .base import Driver, ReadyCallback
 from .base import Resolver as _BaseResolver
 
@@ -51,6 +53,12 @@ def check() -> None:
     if _IMPORT_ERROR is not None:
         raise RuntimeError(f"the gevent backend needs gevent: pip install 'pycares_ng[gevent]' "
                            f"({_IMPORT_ERROR})")
+
+
+#: a host name of plain labels (letters, digits, ``-``, ``_``), as str; with _MAYBE_NUMERIC ruling
+#: out what the C library would take for an address (``0x7f.1``), the fast gethostbyname path
+_PLAIN_NAME = re.compile(r"(?!-)[0-9A-Za-z_-]{1,63}(?:\.[0-9A-Za-z_-]{1,63})*\.?\Z", re.ASCII).match
+_MAYBE_NUMERIC = re.compile(r"[0-9A-Fa-fXx.]+\Z").match
 
 
 class GeventDriver(Driver):
@@ -295,19 +303,32 @@ def channel_options_from_environ(environ: Optional[Dict[str, str]] = None) -> Di
     return options
 
 
+#: how many times this process is a forked child (os.getpid() per lookup is a system call)
+_forks = 0
+
+
+def _after_fork_in_child() -> None:
+    global _forks
+    _forks += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class _Source:
     """The resolvers :mod:`pycares_ng.blocking`'s socket-shaped lookups ask (its ``_Slot``
     shape): ``resolver`` (a gevent backend :class:`Resolver`), ``files_resolver()`` (the hosts
     file only, for reverse lookups) and ``options``."""
 
-    __slots__ = ("resolver", "files", "options", "hub", "pid")
+    __slots__ = ("resolver", "files", "options", "hub", "forks")
 
     def __init__(self, hub: Any, options: Dict[str, Any]) -> None:
         self.hub = hub
         self.options = options
         self.resolver = Resolver(hub=hub, **options)
         self.files: Optional[Resolver] = None
-        self.pid = os.getpid()
+        self.forks = _forks
 
     def files_resolver(self) -> Resolver:
         if self.files is None:
@@ -356,7 +377,7 @@ class GeventResolver:
         source = self._source
         if source is None:
             raise RuntimeError("this GeventResolver is closed")
-        if source.pid != os.getpid():  # forked: the child gets a channel of its own
+        if source.forks != _forks:  # forked: the child gets a channel of its own
             old = source
             self._source = source = _Source(self.hub, self.params)
             try:
@@ -391,14 +412,18 @@ class GeventResolver:
 
     def gethostbyname(self, hostname: Union[str, bytes], family: int = socket.AF_INET) -> str:
         """:func:`socket.gethostbyname` (``family=AF_INET6``: the first IPv6 address)."""
+        if (family == socket.AF_INET and hostname.__class__ is str and _PLAIN_NAME(hostname)
+                and not _MAYBE_NUMERIC(hostname) and len(hostname) <= 253):
+            # The common case, a plain host name: the channel's own gethostbyname gives what
+            # socket's does (getaddrinfo's first IPv4 address), with no service or socket-type
+            # expansion to shape.
+            resolver = self._current().resolver
+            try:
+                return str(resolver.wait(resolver.gethostbyname(hostname, socket.AF_INET)).addresses[0])
+            except AresError as exc:
+                raise _shapes._gaierror_from(exc) from None
         source = self._current()
         if family == socket.AF_INET:
-            if hostname.__class__ is str and _shapes._PLAIN_HOST_NAME.match(hostname.encode("ascii", "replace")):
-                # the common case, a plain host name: what _gethostbyname() ends up doing, minus
-                # the service and socket-type expansion getaddrinfo() needs
-                name = hostname.encode("idna")
-                if not _shapes._is_numeric(name):
-                    return _shapes._forward(name, socket.AF_INET, 0, None, source=source)[2][0][1]
             return _shapes._gethostbyname(source, hostname, None)
         name = _shapes._host_arg(hostname, "gethostbyname")
         return str(_shapes._getaddrinfo(source, name, None, family, 0, 0, 0, None)[0][4][0])

@@ -23,6 +23,15 @@ typedef struct generation {
     ares_channel ch;
     long pending;
     struct generation *next;
+    /* c-ares < 1.22 with a hosts file in its lookups: libcares is told lookups="b" and the
+     * hosts-file steps of host lookups are done by pycares_ng (host.c, hostsfile.c) in the order
+     * `lookups` gives (the effective one: as configured or as libcares read it). */
+    int own_files;
+    char lookups[4];
+    /* libcares does the hosts file and the address sorting itself, as plain c-ares would
+     * ($PYCARES_NG_LIBCARES_ONLY, read when the generation is made): what the tests compare
+     * pycares_ng's own steps with. */
+    int libcares_only;
 } generation;
 
 struct chan_core;
@@ -38,6 +47,7 @@ typedef struct request {
     unsigned char *abuf;            /* query replies */
     void *payload;                  /* host lookups: what their libcares callback reported (host.c) */
     void *extra;                    /* host lookups: what the caller asked, kept for the result (host.c) */
+    void *steps;                    /* host lookups done in steps (hosts file, then libcares …) (host.c) */
     int alen, status, qtype, kind;
 } request;
 
@@ -84,6 +94,7 @@ typedef struct chan_core {
     watch_entry *watch;             /* the sockets libcares wants watched (lock) */
     int nwatch, capwatch;
     struct chan_core *reg_prev, *reg_next;  /* the module's list of open channels (GIL) */
+    struct hosts_cache *hosts;      /* the parsed hosts file, for own_files generations (lock) */
 } chan_core;
 
 typedef struct ChannelObject {

@@ -1,6 +1,7 @@
 /* The channel core: its lock, the queue of recorded libcares events, their delivery to Python
  * and the libcares channels ("generations") behind one Channel. See channel.h for the rules. */
 #include "channel.h"
+#include "hostsfile.h"
 
 #include <arpa/inet.h>
 #include <limits.h>
@@ -79,6 +80,7 @@ void free_options(chan_core *c)
 void core_free(chan_core *c)
 {
     free_options(c);
+    hosts_cache_free(c->hosts);
     free(c->watch);
     if (c->wake_fd >= 0)
         close(c->wake_fd);
@@ -377,6 +379,49 @@ int set_servers(chan_core *c, ares_channel ch, struct ares_addr_port_node *serve
     return ares_set_servers_ports(ch, nservers ? servers : NULL);
 }
 
+/* c-ares < 1.22 reads the hosts file from scratch on every lookup; when the lookups include the
+ * file, pycares_ng reads it itself (cached, see hostsfile.h) and libcares only does DNS. The
+ * effective lookups are what libcares settled on (the option, or resolv.conf / nsswitch.conf /
+ * host.conf), so the channel is made again with lookups="b" unless the option was given. */
+static int gen_own_files(chan_core *c, generation *g, struct ares_options *opts, int optmask)
+{
+    int version = 0;
+    ares_version(&version);
+    const char *only = getenv("PYCARES_NG_LIBCARES_ONLY");
+    g->libcares_only = only != NULL && *only != '\0' && strcmp(only, "0") != 0;
+    if (version >= 0x011600 || g->libcares_only)
+        return ARES_SUCCESS;
+    const char *lookups = (optmask & ARES_OPT_LOOKUPS) ? opts->lookups : NULL;
+    struct ares_options saved;
+    int savedmask = 0, rc;
+    memset(&saved, 0, sizeof(saved));
+    if (lookups == NULL) {
+        if (ares_save_options(g->ch, &saved, &savedmask) != ARES_SUCCESS)
+            return ARES_SUCCESS; /* g->ch stays as it is: libcares reads the file itself */
+        lookups = (savedmask & ARES_OPT_LOOKUPS) && saved.lookups ? saved.lookups : "fb";
+    }
+    if (strchr(lookups, 'f') == NULL || strlen(lookups) >= sizeof(g->lookups)) {
+        ares_destroy_options(&saved);
+        return ARES_SUCCESS;
+    }
+    strcpy(g->lookups, lookups);
+    ares_destroy_options(&saved);
+    struct ares_options dns_only = *opts;
+    dns_only.lookups = (char *)"b";
+    ares_channel ch;
+    Py_BEGIN_ALLOW_THREADS
+    rc = ares_init_options(&ch, &dns_only, optmask | ARES_OPT_LOOKUPS);
+    Py_END_ALLOW_THREADS
+    if (rc != ARES_SUCCESS) {
+        ares_destroy(g->ch);
+        return rc;
+    }
+    ares_destroy(g->ch);
+    g->ch = ch;
+    g->own_files = 1;
+    return ARES_SUCCESS;
+}
+
 /* A fresh libcares channel from the stored options (reads resolv.conf again). No lock needed:
  * nothing else sees it yet. Returns an ARES_ status. */
 int gen_create(chan_core *c, struct ares_addr_port_node *servers, int nservers, generation **out)
@@ -404,6 +449,10 @@ int gen_create(chan_core *c, struct ares_addr_port_node *servers, int nservers, 
     rc = ares_init_options(&g->ch, &opts, optmask);
     Py_END_ALLOW_THREADS
     if (rc != ARES_SUCCESS) {
+        free(g);
+        return rc;
+    }
+    if ((rc = gen_own_files(c, g, &opts, optmask)) != ARES_SUCCESS) {
         free(g);
         return rc;
     }
@@ -480,6 +529,7 @@ int request_submit(chan_core *c, request *r, issue_fn issue, void *arg)
     if (c->state != CH_OPEN) {
         pthread_mutex_unlock(&c->lock);
         Py_DECREF(r->callback);
+        host_payload_free(r);
         PyMem_Free(r);
         return check_open(c);
     }

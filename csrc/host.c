@@ -16,7 +16,9 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "addrsort.h"
 #include "args.h"
+#include "hostsfile.h"
 #include "names.h"
 #include "results.h"
 
@@ -110,16 +112,54 @@ typedef struct {
     unsigned scope_id;
 } nameinfo_asked;
 
+/* A forward lookup (getaddrinfo, gethostbyname) in steps: on own_files generations the hosts
+ * file (hostsfile.c) and libcares' DNS-only getaddrinfo in the generation's lookups order, as
+ * c-ares 1.18 orders them itself; elsewhere one libcares call. libcares never sorts (NOSORT):
+ * addr_sort() does, when there is more than one address. */
+typedef struct {
+    char *name;       /* as asked: what libcares is given */
+    char *files_name; /* what the hosts file is searched for: the HOSTALIASES alias, or name */
+    struct ares_addrinfo_hints hints;
+    int sort;         /* the caller did not ask for ARES_AI_NOSORT */
+    const char *next; /* lookups still to do, into the generation's */
+    int status;       /* the last failure so far */
+    int own;          /* the payload was made by hostsfile.c */
+    struct ares_addrinfo *misses; /* CNAME entries of hosts-file lines without an address of the
+                                   * family: c-ares lists them before a DNS answer's */
+} fwd_steps;
+
+/* A reverse lookup (gethostbyaddr, getnameinfo) in steps, on own_files generations. */
+typedef struct {
+    const char *next;
+    struct sockaddr_storage sa;
+    ares_socklen_t len;
+    int flags; /* getnameinfo's */
+} rev_steps;
+
 void host_payload_free(request *r)
 {
+    int own = 0;
+    if ((r->kind == REQ_ADDRINFO || r->kind == REQ_HOST_AI) && r->steps != NULL) {
+        fwd_steps *s = r->steps;
+        own = s->own;
+        free(s->name);
+        free(s->files_name);
+        hosts_addrinfo_free(s->misses);
+    }
+    free(r->steps);
+    r->steps = NULL;
     free(r->extra);
     r->extra = NULL;
     if (r->payload == NULL)
         return;
-    if (r->kind == REQ_ADDRINFO || r->kind == REQ_HOST_AI)
-        ares_freeaddrinfo(r->payload);
-    else
+    if (r->kind == REQ_ADDRINFO || r->kind == REQ_HOST_AI) {
+        if (own)
+            hosts_addrinfo_free(r->payload);
+        else
+            ares_freeaddrinfo(r->payload);
+    } else {
         free(r->payload);
+    }
     r->payload = NULL;
 }
 
@@ -145,19 +185,103 @@ static int files_only(chan_core *c)
     return c->opts.lookups != NULL && strchr(c->opts.lookups, 'b') == NULL;
 }
 
+static int without_dns(request *r)
+{
+    return r->gen->own_files ? strchr(r->gen->lookups, 'b') == NULL : files_only(r->core);
+}
+
+static void fwd_finish(request *r, int status, struct ares_addrinfo *ai, int own)
+{
+    fwd_steps *s = r->steps;
+    if (status == ARES_ECONNREFUSED && without_dns(r))
+        status = ARES_ENOTFOUND;
+    if (status == ARES_SUCCESS && ai != NULL) {
+        if (s->sort && addr_sort(&ai->nodes) < 0)
+            status = ARES_ENOMEM;
+        r->payload = ai;
+        s->own = own;
+    } else {
+        if (ai != NULL && own)
+            hosts_addrinfo_free(ai);
+        else if (ai != NULL)
+            ares_freeaddrinfo(ai);
+        if (status == ARES_SUCCESS)
+            status = ARES_EBADRESP;
+    }
+    r->status = status;
+    request_finished(r);
+}
+
+/* A hosts-file miss may still have matched lines (of another family): keep their CNAMEs. */
+static void keep_misses(fwd_steps *s, struct ares_addrinfo *ai)
+{
+    if (ai->cnames != NULL && s->misses == NULL) {
+        s->misses = ai;
+        return;
+    }
+    if (ai->cnames != NULL) {
+        struct ares_addrinfo_cname **tail = &s->misses->cnames;
+        while (*tail != NULL)
+            tail = &(*tail)->next;
+        *tail = ai->cnames;
+        ai->cnames = NULL;
+    }
+    hosts_addrinfo_free(ai);
+}
+
+static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *res);
+
+/* The next lookup step of r (lock held; also from inside libcares' callbacks). */
+static void fwd_next(ares_channel ch, request *r)
+{
+    fwd_steps *s = r->steps;
+    for (; *s->next; s->next++) {
+        if (*s->next == 'f') {
+            struct ares_addrinfo *ai = NULL;
+            int rc = hosts_forward(&r->core->hosts, s->files_name, s->hints.ai_family,
+                                   s->hints.ai_flags & ARES_AI_CANONNAME, &ai);
+            if (rc == ARES_SUCCESS) {
+                fwd_finish(r, ARES_SUCCESS, ai, 1);
+                return;
+            }
+            if (rc == ARES_ENOMEM) {
+                fwd_finish(r, ARES_ENOMEM, ai, 1);
+                return;
+            }
+            if (ai != NULL)
+                keep_misses(s, ai);
+        } else if (*s->next == 'b' && strcmp(s->files_name, "localhost") != 0) {
+            /* RFC 6761: localhost is never asked of DNS (c-ares skips it the same way) */
+            s->next++;
+            ares_getaddrinfo(ch, s->name, NULL, &s->hints, on_addrinfo, r);
+            return;
+        }
+    }
+    fwd_finish(r, s->status, NULL, 0);
+}
+
 static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 {
     request *r = arg;
-    if (status == ARES_ECONNREFUSED && files_only(r->core))
-        status = ARES_ENOTFOUND;
-    r->status = status;
-    if (status == ARES_SUCCESS && res != NULL)
-        r->payload = res;
-    else if (res != NULL)
+    fwd_steps *s = r->steps;
+    if (status == ARES_SUCCESS && res != NULL) {
+        fwd_finish(r, ARES_SUCCESS, res, 0);
+        return;
+    }
+    if (res != NULL)
         ares_freeaddrinfo(res);
-    else if (status == ARES_SUCCESS)
-        r->status = ARES_EBADRESP;
-    request_finished(r);
+    if ((status == ARES_ENOTFOUND || status == ARES_ENODATA) && *s->next) {
+        s->status = status; /* DNS said no: the hosts file may still know the name */
+        fwd_next(r->gen->ch, r);
+        return;
+    }
+    fwd_finish(r, status, NULL, 0);
+}
+
+static int is_onion(const char *name)
+{
+    size_t n = strlen(name);
+    return (n >= 6 && strcasecmp(name + n - 6, ".onion") == 0) || (n >= 7 && strcasecmp(name + n - 7, ".onion.") == 0);
 }
 
 static void on_nameinfo(void *arg, int status, int timeouts, char *node, char *service)
@@ -205,7 +329,13 @@ static PyObject *host_result(module_state *st, const host_copy *hc)
 
 /* gethostbyname's result from getaddrinfo's, as c-ares builds a hostent: the canonical name, the
  * CNAME aliases, and the addresses of one family (for AF_UNSPEC, that of the first address). */
-static PyObject *host_result_from_ai(module_state *st, const struct ares_addrinfo *ai, int family)
+/* The CNAME entries of a result: the hosts-file misses first (pre), then the answer's. */
+#define FOR_EACH_CNAME(cn, pre, ai)                                                                       \
+    for (int cn##_list = 0; cn##_list < 2; cn##_list++)                                                  \
+        for (const struct ares_addrinfo_cname *cn = cn##_list == 0 ? (pre) : (ai)->cnames; cn != NULL; cn = cn->next)
+
+static PyObject *host_result_from_ai(module_state *st, const struct ares_addrinfo *ai, int family,
+                                     const struct ares_addrinfo_cname *pre)
 {
     char ip[INET6_ADDRSTRLEN];
     PyObject *aliases = PyList_New(0), *addrs = PyList_New(0), *res = NULL, *v;
@@ -213,7 +343,7 @@ static PyObject *host_result_from_ai(module_state *st, const struct ares_addrinf
         goto fail;
     if (family == AF_UNSPEC && ai->nodes != NULL)
         family = ai->nodes->ai_family;
-    for (const struct ares_addrinfo_cname *cn = ai->cnames; cn != NULL; cn = cn->next) {
+    FOR_EACH_CNAME(cn, pre, ai) {
         if (cn->alias == NULL)
             continue;
         if ((v = maybe_str(cn->alias)) == NULL || PyList_Append(aliases, v) < 0)
@@ -233,9 +363,10 @@ static PyObject *host_result_from_ai(module_state *st, const struct ares_addrinf
     }
     /* The canonical name: where the CNAME chain (or a hosts-file alias) ends. */
     const char *canonical = ai->name ? ai->name : "";
-    for (const struct ares_addrinfo_cname *cn = ai->cnames; cn != NULL; cn = cn->next)
+    FOR_EACH_CNAME(cn, pre, ai) {
         if (cn->name != NULL)
             canonical = cn->name;
+    }
     if ((res = result_alloc(st, RT_HOST)) == NULL)
         goto fail;
     if (result_set(res, 0, maybe_str(canonical)) < 0) {
@@ -361,12 +492,13 @@ static void map_v4(const struct sockaddr *sa, struct sockaddr_in6 *out)
     memcpy(&out->sin6_addr.s6_addr[12], &((const struct sockaddr_in *)sa)->sin_addr, 4);
 }
 
-static PyObject *addrinfo_result(module_state *st, const struct ares_addrinfo *ai, const gai_plan *plan)
+static PyObject *addrinfo_result(module_state *st, const struct ares_addrinfo *ai, const gai_plan *plan,
+                                 const struct ares_addrinfo_cname *pre)
 {
     PyObject *cnames = PyList_New(0), *nodes = PyList_New(0), *res = NULL;
     if (cnames == NULL || nodes == NULL || plan == NULL)
         goto fail;
-    for (const struct ares_addrinfo_cname *cn = ai->cnames; cn != NULL; cn = cn->next) {
+    FOR_EACH_CNAME(cn, pre, ai) {
         PyObject *item = result_alloc(st, RT_ADDRINFO_CNAME);
         if (item == NULL)
             goto fail;
@@ -438,6 +570,12 @@ fail:
     return NULL;
 }
 
+static const struct ares_addrinfo_cname *misses_of(const request *r)
+{
+    const fwd_steps *s = r->steps;
+    return s != NULL && s->misses != NULL ? s->misses->cnames : NULL;
+}
+
 PyObject *host_build(module_state *st, request *r)
 {
     switch (r->kind) {
@@ -455,9 +593,9 @@ PyObject *host_build(module_state *st, request *r)
         return res;
     }
     case REQ_ADDRINFO:
-        return addrinfo_result(st, r->payload, r->extra);
+        return addrinfo_result(st, r->payload, r->extra, misses_of(r));
     case REQ_HOST_AI:
-        return host_result_from_ai(st, r->payload, r->qtype);
+        return host_result_from_ai(st, r->payload, r->qtype, misses_of(r));
     case REQ_LITERAL_AI:
         return sys_answer_result(st, r->payload);
     case REQ_LITERAL_HOST:
@@ -650,10 +788,97 @@ typedef struct {
     struct ares_addrinfo_hints hints;
 } addrinfo_args;
 
+/* HOSTALIASES, as c-ares applies it before its hosts-file step: a name without a dot may be
+ * another name's alias ("alias name" lines). NULL when it is not. */
+static char *host_alias(chan_core *c, const char *name)
+{
+    const char *path = getenv("HOSTALIASES");
+    if (path == NULL || strchr(name, '.') != NULL ||
+        ((c->optmask & ARES_OPT_FLAGS) && (c->opts.flags & ARES_FLAG_NOALIASES)))
+        return NULL;
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL)
+        return NULL;
+    char line[1024];
+    size_t n = strlen(name);
+    char *found = NULL;
+    while (found == NULL && fgets(line, sizeof(line), fp) != NULL) {
+        if (strncasecmp(line, name, n) != 0 || !isspace((unsigned char)line[n]))
+            continue;
+        char *p = line + n;
+        while (isspace((unsigned char)*p))
+            p++;
+        if (*p == '\0')
+            continue;
+        size_t len = 1;
+        while (p[len] && !isspace((unsigned char)p[len]))
+            len++;
+        found = strndup(p, len);
+    }
+    fclose(fp);
+    return found;
+}
+
+/* The steps of a forward lookup of name (GIL held, before the request is submitted). */
+static fwd_steps *fwd_steps_new(chan_core *c, const char *name, const struct ares_addrinfo_hints *hints)
+{
+    fwd_steps *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return NULL;
+    s->name = strdup(name);
+    s->files_name = host_alias(c, name);
+    if (s->files_name == NULL)
+        s->files_name = strdup(name);
+    if (s->name == NULL || s->files_name == NULL) {
+        free(s->name);
+        free(s->files_name);
+        free(s);
+        return NULL;
+    }
+    s->hints = *hints;
+    s->sort = !(hints->ai_flags & ARES_AI_NOSORT);
+    s->hints.ai_flags |= ARES_AI_NOSORT;
+    s->next = "";
+    s->status = ARES_ECONNREFUSED; /* c-ares' "nothing tried yet" */
+    return s;
+}
+
 static void issue_addrinfo(ares_channel ch, request *r, void *arg)
 {
-    addrinfo_args *a = arg;
-    ares_getaddrinfo(ch, a->name, a->service, &a->hints, on_addrinfo, r);
+    fwd_steps *s = r->steps;
+    if (r->gen->libcares_only && s->sort) {
+        s->sort = 0;
+        s->hints.ai_flags &= ~ARES_AI_NOSORT;
+    }
+    if (!r->gen->own_files) {
+        ares_getaddrinfo(ch, s->name, NULL, &s->hints, on_addrinfo, r);
+    } else if (is_onion(s->name)) {
+        fwd_finish(r, ARES_ENOTFOUND, NULL, 0); /* RFC 7686, before any lookup, as c-ares does */
+    } else {
+        s->next = r->gen->lookups;
+        fwd_next(ch, r);
+    }
+}
+
+/* Submits a forward lookup request of `kind` for name (GIL held). */
+static int submit_forward(chan_core *c, PyObject *callback, int kind, const char *name,
+                          const struct ares_addrinfo_hints *hints, void *extra, int qtype)
+{
+    request *r = request_new(c, callback, kind);
+    if (r == NULL) {
+        free(extra);
+        return -1;
+    }
+    r->extra = extra;
+    r->qtype = qtype;
+    if ((r->steps = fwd_steps_new(c, name, hints)) == NULL) {
+        host_payload_free(r);
+        Py_DECREF(r->callback);
+        PyMem_Free(r);
+        PyErr_NoMemory();
+        return -1;
+    }
+    return request_submit(c, r, issue_addrinfo, NULL);
 }
 
 /* A hosts file named by CARES_HOSTS is read as c-ares >= 1.22 does by itself (1.18 reads it only
@@ -748,13 +973,8 @@ PyObject *Channel_gethostbyname(PyObject *self, PyObject *const *args, Py_ssize_
         Py_RETURN_NONE;
     }
     /* What c-ares' own gethostbyname does, through getaddrinfo so CARES_HOSTS applies. */
-    g.name = buf;
     g.hints.ai_flags = ARES_AI_CANONNAME | implied_flags();
-    request *r = request_new(c, a[2], REQ_HOST_AI);
-    if (r == NULL)
-        return NULL;
-    r->qtype = g.hints.ai_family;
-    if (request_submit(c, r, issue_addrinfo, &g) < 0)
+    if (submit_forward(c, a[2], REQ_HOST_AI, buf, &g.hints, NULL, g.hints.ai_family) < 0)
         return NULL;
     Py_RETURN_NONE;
 }
@@ -764,10 +984,87 @@ typedef struct {
     int family;
 } byaddr_args;
 
+static const void *rev_addr(const rev_steps *s, int *family)
+{
+    *family = s->sa.ss_family;
+    if (s->sa.ss_family == AF_INET)
+        return &((const struct sockaddr_in *)&s->sa)->sin_addr;
+    return &((const struct sockaddr_in6 *)&s->sa)->sin6_addr;
+}
+
+static void on_host_step(void *arg, int status, int timeouts, struct hostent *h);
+
+/* gethostbyaddr on an own_files generation: the hosts file and PTR queries in lookups order. */
+static void rev_next(ares_channel ch, request *r)
+{
+    rev_steps *s = r->steps;
+    int family;
+    const void *addr = rev_addr(s, &family);
+    for (; *s->next; s->next++) {
+        if (*s->next == 'f') {
+            struct hostent *h = NULL;
+            if (hosts_reverse(&r->core->hosts, family, addr, &h) == ARES_SUCCESS) {
+                r->payload = host_copy_new(h);
+                r->status = r->payload != NULL ? ARES_SUCCESS : ARES_ENOMEM;
+                hosts_hostent_free(h);
+                request_finished(r);
+                return;
+            }
+        } else if (*s->next == 'b') {
+            s->next++;
+            ares_gethostbyaddr(ch, addr, family == AF_INET ? 4 : 16, family, on_host_step, r);
+            return;
+        }
+    }
+    r->status = ARES_ENOTFOUND;
+    request_finished(r);
+}
+
+static void on_host_step(void *arg, int status, int timeouts, struct hostent *h)
+{
+    request *r = arg;
+    if (status == ARES_ENOTFOUND) { /* no PTR answer (any DNS failure): the hosts file may know */
+        rev_next(r->gen->ch, r);
+        return;
+    }
+    on_host(arg, status, timeouts, h);
+}
+
+/* Reverse-lookup steps for an own_files generation; NULL (and r finished with ENOMEM) if out of
+ * memory. */
+static rev_steps *rev_steps_new(request *r, const struct sockaddr *sa, ares_socklen_t len, int flags)
+{
+    rev_steps *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        r->status = ARES_ENOMEM;
+        request_finished(r);
+        return NULL;
+    }
+    memcpy(&s->sa, sa, (size_t)len);
+    s->len = len;
+    s->flags = flags;
+    s->next = r->gen->lookups;
+    r->steps = s;
+    return s;
+}
+
 static void issue_byaddr(ares_channel ch, request *r, void *arg)
 {
     byaddr_args *a = arg;
-    ares_gethostbyaddr(ch, a->addr, a->family == AF_INET ? 4 : 16, a->family, on_host, r);
+    if (!r->gen->own_files) {
+        ares_gethostbyaddr(ch, a->addr, a->family == AF_INET ? 4 : 16, a->family, on_host, r);
+        return;
+    }
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    ss.ss_family = (sa_family_t)a->family;
+    if (a->family == AF_INET)
+        memcpy(&((struct sockaddr_in *)&ss)->sin_addr, a->addr, 4);
+    else
+        memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, a->addr, 16);
+    if (rev_steps_new(r, (struct sockaddr *)&ss, a->family == AF_INET ? sizeof(struct sockaddr_in)
+                                                                      : sizeof(struct sockaddr_in6), 0) != NULL)
+        rev_next(ch, r);
 }
 
 PyObject *Channel_gethostbyaddr(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
@@ -892,13 +1189,7 @@ PyObject *Channel_getaddrinfo(PyObject *self, PyObject *const *args, Py_ssize_t 
                 g.hints.ai_family = AF_UNSPEC;
             g.hints.ai_flags = (aflags & ~(ARES_AI_V4MAPPED | ARES_AI_ALL | ARES_AI_NUMERICSERV | ARES_AI_PASSIVE |
                                            ARES_AI_ENVHOSTS)) | implied_flags();
-            request *r = request_new(c, a[2], REQ_ADDRINFO);
-            if (r == NULL) {
-                free(plan);
-                return NULL;
-            }
-            r->extra = plan;
-            rc = request_submit(c, r, issue_addrinfo, &g);
+            rc = submit_forward(c, a[2], REQ_ADDRINFO, buf, &g.hints, plan, 0);
         }
     }
     if (rc < 0)
@@ -912,10 +1203,105 @@ typedef struct {
     int flags;
 } nameinfo_args;
 
+/* What a NUMERICHOST getnameinfo reports at once: the service, for a hosts-file answer. */
+typedef struct {
+    int status;
+    char service[64];
+    int has_service;
+} ni_capture;
+
+static void on_ni_capture(void *arg, int status, int timeouts, char *node, char *service)
+{
+    ni_capture *cap = arg;
+    cap->status = status;
+    if (status == ARES_SUCCESS && service != NULL) {
+        snprintf(cap->service, sizeof(cap->service), "%s", service);
+        cap->has_service = 1;
+    }
+}
+
+/* getnameinfo answered from a hosts-file entry, shaped as c-ares shapes a found host. */
+static void ni_from_file(ares_channel ch, request *r, const struct hostent *h)
+{
+    rev_steps *s = r->steps;
+    ni_capture cap = {ARES_ENOTIMP, "", 0};
+    if (s->flags & ARES_NI_LOOKUPSERVICE) {
+        ares_getnameinfo(ch, (struct sockaddr *)&s->sa, s->len, (s->flags | ARES_NI_NUMERICHOST) & ~ARES_NI_NAMEREQD,
+                         on_ni_capture, &cap); /* answered before it returns: no lookup involved */
+        if (cap.status != ARES_SUCCESS) {
+            r->status = cap.status;
+            request_finished(r);
+            return;
+        }
+    }
+    char name[1100];
+    snprintf(name, sizeof(name), "%s", h->h_name);
+    if (s->flags & ARES_NI_NOFQDN) { /* this host's own domain is cut off the name */
+        char self[256];
+        const char *domain;
+        if (gethostname(self, sizeof(self) - 1) == 0 && (self[sizeof(self) - 1] = '\0', 1) &&
+            (domain = strchr(self, '.')) != NULL) {
+            size_t n = strlen(name), d = strlen(domain);
+            if (d <= n && strcasecmp(name + n - d, domain) == 0)
+                name[n - d] = '\0';
+        }
+    }
+    on_nameinfo(r, ARES_SUCCESS, 0, name, cap.has_service ? cap.service : NULL);
+}
+
+static void on_ni_step(void *arg, int status, int timeouts, char *node, char *service);
+
+static void ni_next(ares_channel ch, request *r)
+{
+    rev_steps *s = r->steps;
+    int family;
+    const void *addr = rev_addr(s, &family);
+    for (; *s->next; s->next++) {
+        if (*s->next == 'f') {
+            struct hostent *h = NULL;
+            if (hosts_reverse(&r->core->hosts, family, addr, &h) == ARES_SUCCESS) {
+                ni_from_file(ch, r, h);
+                hosts_hostent_free(h);
+                return;
+            }
+        } else if (*s->next == 'b') {
+            s->next++;
+            ares_getnameinfo(ch, (struct sockaddr *)&s->sa, s->len, s->flags | ARES_NI_NAMEREQD, on_ni_step, r);
+            return;
+        }
+    }
+    if (s->flags & ARES_NI_NAMEREQD) {
+        r->status = ARES_ENOTFOUND;
+        request_finished(r);
+        return;
+    }
+    /* Not found anywhere: the numeric address, as c-ares falls back to it. */
+    ares_getnameinfo(ch, (struct sockaddr *)&s->sa, s->len, s->flags | ARES_NI_NUMERICHOST, on_nameinfo, r);
+}
+
+static void on_ni_step(void *arg, int status, int timeouts, char *node, char *service)
+{
+    request *r = arg;
+    if (status == ARES_ENOTFOUND) {
+        ni_next(r->gen->ch, r);
+        return;
+    }
+    on_nameinfo(arg, status, timeouts, node, service);
+}
+
 static void issue_nameinfo(ares_channel ch, request *r, void *arg)
 {
     nameinfo_args *a = arg;
-    ares_getnameinfo(ch, (struct sockaddr *)&a->sa, a->len, a->flags, on_nameinfo, r);
+    int flags = a->flags;
+    if (!(flags & (ARES_NI_LOOKUPHOST | ARES_NI_LOOKUPSERVICE)))
+        flags |= ARES_NI_LOOKUPHOST; /* c-ares: neither means a host */
+    if (!r->gen->own_files || !(flags & ARES_NI_LOOKUPHOST) || (flags & ARES_NI_NUMERICHOST) ||
+        (a->sa.ss_family != AF_INET && a->sa.ss_family != AF_INET6)) {
+        ares_getnameinfo(ch, (struct sockaddr *)&a->sa, a->len, a->flags, on_nameinfo, r);
+        return;
+    }
+    if (rev_steps_new(r, (struct sockaddr *)&a->sa, a->len, flags) != NULL)
+        ni_next(ch, r);
 }
 
 /* (ip, port) or (ip, port, flowinfo, scope_id) into a sockaddr. */

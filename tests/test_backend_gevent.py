@@ -154,6 +154,9 @@ def test_gevent_resolver_errors(dns_server, empty_resolv_conf, no_cares_hosts):
                                       timeout=1.0, tries=1)
         try:
             for name, args in [("getaddrinfo", ("missing.example.test", 80)),
+                               ("gethostbyname", ("missing.example.test",)),  # the fast path
+                               ("gethostbyname", ("ipv6only.example.test",)),  # no IPv4: EAI_NODATA
+                               ("gethostbyname", ("Missing.Example.Test.",)),
                                ("gethostbyname_ex", ("missing.example.test",)),
                                ("gethostbyaddr", ("192.0.2.99",)),
                                ("getnameinfo", (("192.0.2.99", 80), socket.NI_NAMEREQD))]:

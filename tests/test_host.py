@@ -782,16 +782,14 @@ def test_hosts_file_getaddrinfo_cnames(hosts_file, fault_server):
     assert ips(result) == ["192.0.2.101"]
 
 
-@pytest.mark.skipif(CARES < (1, 22), reason="c-ares < 1.22 reads only /etc/hosts for reverse file "
-                    "lookups: a private hosts file cannot answer gethostbyaddr there")
 @pytest.mark.parametrize("addr, expected", [
     ("192.0.2.101", ("v4only.hosts.test", ["v4alias"])),
     ("2001:db8::103", ("dual.hosts.test", [])),
 ])
 def test_hosts_file_gethostbyaddr(hosts_file, fault_server, addr, expected):
-    """Reverse lookups from the CARES_HOSTS file (lookups="f": no DNS). c-ares reads CARES_HOSTS
-    only for getaddrinfo with ENVHOSTS; for reverse lookups pycares_ng must hand the path over
-    (ARES_OPT_HOSTS_FILE)."""
+    """Reverse lookups from the CARES_HOSTS file (lookups="f": no DNS), on every c-ares: >= 1.22
+    reads CARES_HOSTS only for getaddrinfo with ENVHOSTS, so pycares_ng hands the path over
+    (ARES_OPT_HOSTS_FILE); on older ones pycares_ng reads the file itself."""
     with make_channel(fault_server.address, lookups="f") as ch:
         out = call(ch, "gethostbyaddr", addr)
         ni = call(ch, "getnameinfo", (addr, 80), NI["LOOKUPHOST"] | NI["NAMEREQD"])
