@@ -389,23 +389,20 @@ static int gen_own_files(chan_core *c, generation *g, struct ares_options *opts,
     ares_version(&version);
     const char *only = getenv("PYCARES_NG_LIBCARES_ONLY");
     g->libcares_only = only != NULL && *only != '\0' && strcmp(only, "0") != 0;
-    if (version >= 0x011600 || g->libcares_only)
-        return ARES_SUCCESS;
     const char *lookups = (optmask & ARES_OPT_LOOKUPS) ? opts->lookups : NULL;
     struct ares_options saved;
     int savedmask = 0, rc;
     memset(&saved, 0, sizeof(saved));
     if (lookups == NULL) {
         if (ares_save_options(g->ch, &saved, &savedmask) != ARES_SUCCESS)
-            return ARES_SUCCESS; /* g->ch stays as it is: libcares reads the file itself */
+            return ARES_SUCCESS; /* g->ch stays as it is: libcares does every step itself */
         lookups = (savedmask & ARES_OPT_LOOKUPS) && saved.lookups ? saved.lookups : "fb";
     }
-    if (strchr(lookups, 'f') == NULL || strlen(lookups) >= sizeof(g->lookups)) {
-        ares_destroy_options(&saved);
-        return ARES_SUCCESS;
-    }
-    strcpy(g->lookups, lookups);
+    if (strlen(lookups) < sizeof(g->lookups))
+        strcpy(g->lookups, lookups); /* also what "no DNS in the lookups" is decided by */
     ares_destroy_options(&saved);
+    if (version >= 0x011600 || g->libcares_only || g->lookups[0] == '\0' || strchr(g->lookups, 'f') == NULL)
+        return ARES_SUCCESS;
     struct ares_options dns_only = *opts;
     dns_only.lookups = (char *)"b";
     ares_channel ch;

@@ -187,7 +187,7 @@ static int files_only(chan_core *c)
 
 static int without_dns(request *r)
 {
-    return r->gen->own_files ? strchr(r->gen->lookups, 'b') == NULL : files_only(r->core);
+    return r->gen->lookups[0] != '\0' ? strchr(r->gen->lookups, 'b') == NULL : files_only(r->core);
 }
 
 static void fwd_finish(request *r, int status, struct ares_addrinfo *ai, int own)

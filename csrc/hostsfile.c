@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,8 @@ static int read_all(int fd, size_t size, char **out, size_t *len)
         ssize_t got = read(fd, buf + n, cap - n);
         if (got < 0 && errno == EINTR)
             continue;
+        if (got < 0 && errno == EISDIR)
+            break; /* c-ares opens a directory and reads nothing from it */
         if (got < 0) {
             free(buf);
             return ARES_EFILE;
@@ -108,6 +111,208 @@ static int read_all(int fd, size_t size, char **out, size_t *len)
 
 /* One line, as c-ares 1.18 reads it: comment cut at '#', then "address host alias...". Returns 0
  * if the line holds no entry. Tokens are NUL-terminated in place; alias pointers go to *aliases. */
+/* ---- addresses as c-ares 1.18 reads them ------------------------------------------------------
+ * Debian's libcares 1.18 reads hosts-file addresses with its own inet_net_pton, which takes more
+ * than inet_pton: a /prefix suffix, leading zeros ("010.0.0.1" is 10.0.0.1), hex ("0x7f000001"),
+ * and fewer than four octets widened by address class. The same forms are accepted here; where
+ * c-ares leaves bytes unwritten ("10" alone) they are zero here. */
+
+static int digit_value(int ch)
+{
+    return ch >= '0' && ch <= '9' ? ch - '0' : -1;
+}
+
+static int hex_value(int ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+static int read_v4(const char *s, unsigned char out[4])
+{
+    unsigned char buf[4] = {0};
+    size_t n = 0;
+    int prefix = -1;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && hex_value((unsigned char)s[2]) >= 0) {
+        int nibbles = 0, acc = 0;
+        for (s += 2; hex_value((unsigned char)*s) >= 0; s++) {
+            acc = (acc << 4) | hex_value((unsigned char)*s);
+            if (++nibbles == 2) {
+                if (n == 4)
+                    return 0;
+                buf[n++] = (unsigned char)acc;
+                nibbles = acc = 0;
+            }
+        }
+        if (nibbles) {
+            if (n == 4)
+                return 0;
+            buf[n++] = (unsigned char)(acc << 4);
+        }
+    } else if (digit_value((unsigned char)*s) >= 0) {
+        for (;;) {
+            int v = 0;
+            do {
+                v = v * 10 + digit_value((unsigned char)*s++);
+                if (v > 255)
+                    return 0;
+            } while (digit_value((unsigned char)*s) >= 0);
+            if (n == 4)
+                return 0;
+            buf[n++] = (unsigned char)v;
+            if (*s == '\0' || *s == '/')
+                break;
+            if (*s != '.' || digit_value((unsigned char)s[1]) < 0)
+                return 0;
+            s++;
+        }
+    } else {
+        return 0;
+    }
+    if (*s == '/' && digit_value((unsigned char)s[1]) >= 0) {
+        prefix = 0;
+        for (s++; digit_value((unsigned char)*s) >= 0; s++)
+            if ((prefix = prefix * 10 + digit_value((unsigned char)*s)) > 32)
+                return 0;
+    }
+    if (*s != '\0')
+        return 0;
+    if (prefix < 0) { /* the class of the network decides its width */
+        prefix = buf[0] >= 240 ? 32 : buf[0] >= 224 ? 8 : buf[0] >= 192 ? 24 : buf[0] >= 128 ? 16 : 8;
+        if ((size_t)prefix < n * 8)
+            prefix = (int)n * 8;
+        if (prefix == 8 && buf[0] == 224)
+            prefix = 4;
+    }
+    memcpy(out, buf, 4);
+    return 1;
+}
+
+/* A /prefix length for IPv6: 0..128, decimal, no leading zeros, nothing after it. */
+static int v6_prefix(const char *s, int *prefix)
+{
+    int v = 0, n = 0;
+    for (; *s; s++) {
+        int d = digit_value((unsigned char)*s);
+        if (d < 0 || (n++ != 0 && v == 0) || (v = v * 10 + d) > 128)
+            return 0;
+    }
+    if (n == 0)
+        return 0;
+    *prefix = v;
+    return 1;
+}
+
+/* A dotted IPv4 tail of an IPv6 address: up to four decimal parts without leading zeros, maybe
+ * a /prefix. */
+static int v6_v4_tail(const char *s, unsigned char *dst, int *prefix)
+{
+    int v = 0, n = 0;
+    size_t written = 0;
+    for (; *s; s++) {
+        int d = digit_value((unsigned char)*s);
+        if (d >= 0) {
+            if ((n++ != 0 && v == 0) || (v = v * 10 + d) > 255)
+                return 0;
+            continue;
+        }
+        if (*s != '.' && *s != '/')
+            return 0;
+        if (written > 3)
+            return 0;
+        dst[written++] = (unsigned char)v;
+        if (*s == '/')
+            return v6_prefix(s + 1, prefix);
+        v = n = 0;
+    }
+    if (n == 0 || written > 3)
+        return 0;
+    dst[written] = (unsigned char)v;
+    return 1;
+}
+
+static int read_v6(const char *s, unsigned char out[16])
+{
+    unsigned char buf[16] = {0};
+    size_t tp = 0, gap = (size_t)-1;
+    const char *token;
+    unsigned val = 0;
+    int digits = 0, seen = 0, prefix = -1, v4 = 0;
+    if (*s == ':' && *++s != ':')
+        return 0;
+    token = s;
+    for (int ch; (ch = (unsigned char)*s++) != '\0';) {
+        int h = hex_value(ch);
+        if (h >= 0) {
+            val = (val << 4) | (unsigned)h;
+            if (++digits > 4)
+                return 0;
+            seen = 1;
+            continue;
+        }
+        if (ch == ':') {
+            token = s;
+            if (!seen) {
+                if (gap != (size_t)-1)
+                    return 0;
+                gap = tp;
+                continue;
+            }
+            if (*s == '\0' || tp + 2 > 16)
+                return 0; /* (c-ares leaves the address unwritten when there are too many groups) */
+            buf[tp++] = (unsigned char)(val >> 8);
+            buf[tp++] = (unsigned char)val;
+            seen = digits = 0;
+            val = 0;
+            continue;
+        }
+        if (ch == '.' && tp + 4 <= 16 && v6_v4_tail(token, buf + tp, &prefix)) {
+            tp += 4;
+            seen = 0;
+            v4 = 1;
+            break;
+        }
+        if (ch == '/' && v6_prefix(s, &prefix))
+            break;
+        return 0;
+    }
+    if (seen) {
+        if (tp + 2 > 16)
+            return 0;
+        buf[tp++] = (unsigned char)(val >> 8);
+        buf[tp++] = (unsigned char)val;
+    }
+    if (prefix < 0)
+        prefix = 128;
+    size_t words = (size_t)(prefix + 15) / 16;
+    if (words < 2)
+        words = 2;
+    if (v4)
+        words = 8;
+    size_t end = 2 * words;
+    if (gap != (size_t)-1) { /* "::": what follows it moves to the end, zeros in between */
+        size_t n = tp - gap;
+        if (tp == end || n > end)
+            return 0; /* (n > end: c-ares would write before its buffer) */
+        for (size_t i = 1; i <= n; i++) { /* byte by byte, as c-ares: the ranges may overlap */
+            buf[end - i] = buf[gap + n - i];
+            buf[gap + n - i] = 0;
+        }
+        tp = end;
+    }
+    if (tp != end)
+        return 0;
+    size_t bytes = (size_t)(prefix + 7) / 8;
+    memset(out, 0, 16);
+    memcpy(out, buf, bytes);
+    return 1;
+}
+
 static int parse_line(char *line, hosts_line *hl, char **aliases, size_t *naliases)
 {
     char *p = line, *q;
@@ -149,8 +354,8 @@ static int parse_line(char *line, hosts_line *hl, char **aliases, size_t *nalias
                 *p++ = '\0';
         }
     }
-    hl->has4 = inet_pton(AF_INET, addr, &hl->a4) == 1;
-    hl->has6 = inet_pton(AF_INET6, addr, &hl->a6) == 1;
+    hl->has4 = read_v4(addr, (unsigned char *)&hl->a4);
+    hl->has6 = read_v6(addr, hl->a6.s6_addr);
     return 1;
 }
 
@@ -313,6 +518,7 @@ static int add_cname(struct ares_addrinfo_cname ***tail, const char *alias, cons
     struct ares_addrinfo_cname *cn = calloc(1, sizeof(*cn));
     if (cn == NULL)
         return -1;
+    cn->ttl = INT_MAX; /* c-ares' TTL for names that come from no DNS record */
     **tail = cn; /* linked first, so a failure below is freed with the rest */
     *tail = &cn->next;
     if ((alias != NULL && (cn->alias = strdup(alias)) == NULL) || (cn->name = strdup(name)) == NULL)
@@ -325,14 +531,14 @@ int hosts_forward(hosts_cache **cache, const char *name, int family, int want_cn
     hosts_cache *c = NULL;
     *out = NULL;
     int rc = cache_get(cache, &c);
-    if (rc != ARES_SUCCESS && rc != ARES_ENOTFOUND)
-        return rc;
+    if (rc != ARES_SUCCESS)
+        return rc; /* no file: not even localhost's fallback, as in c-ares */
     struct ares_addrinfo *ai = calloc(1, sizeof(*ai));
     if (ai == NULL || (ai->name = strdup(name)) == NULL)
         goto nomem;
     struct ares_addrinfo_node **ntail = &ai->nodes;
     struct ares_addrinfo_cname **ctail = &ai->cnames;
-    for (size_t i = 0; rc == ARES_SUCCESS && i < c->nlines; i++) {
+    for (size_t i = 0; i < c->nlines; i++) {
         const hosts_line *hl = &c->lines[i];
         int match = strcasecmp(hl->host, name) == 0;
         for (size_t k = 0; !match && k < hl->naliases; k++)

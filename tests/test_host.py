@@ -910,6 +910,41 @@ def test_literal_lookups_do_not_leak(fault_server):
     assert fault_server.queries == []
 
 
+def test_hosts_file_steps_do_not_leak(hosts_file, fault_server):
+    """The lookups that go step by step (on c-ares < 1.22 the hosts file is pycares_ng's own
+    step, DNS libcares'): file hits with several addresses (sorted), misses that keep a line's
+    names and go on to DNS, reverse and getnameinfo answers from the file and from DNS. 1,000
+    rounds: every callback once, the callback's reference count back, no C heap growth."""
+    calls = [0]
+
+    def callback(result, errno):
+        calls[0] += 1
+
+    def rounds(n):
+        for _ in range(n):
+            ch.getaddrinfo("multi.hosts.test", 80, callback, flags=AI["CANONNAME"])
+            ch.gethostbyname("v6only.hosts.test", AF_INET, callback)  # matched line, no IPv4: DNS next
+            ch.gethostbyname("nowhere.hosts.test", AF_UNSPEC, callback)
+            ch.gethostbyaddr("192.0.2.101", callback)
+            ch.gethostbyaddr("192.0.2.200", callback)
+            ch.getnameinfo(("2001:db8::103", 80), NI["LOOKUPHOST"] | NI["LOOKUPSERVICE"] | NI["NOFQDN"], callback)
+            ch.getnameinfo(("192.0.2.200", 53), NI["LOOKUPHOST"] | NI["NAMEREQD"], callback)
+        assert run_until(ch, lambda: calls[0] >= 7 * n, 20)
+
+    with make_channel(fault_server.address, lookups="fb", timeout=1.0, tries=1) as ch:
+        rounds(100)
+        gc.collect()
+        refs = sys.getrefcount(callback)
+        heap = _c_heap_in_use()
+        calls[0] = 0
+        rounds(1000)
+        gc.collect()
+        c_growth = None if heap is None else _c_heap_in_use() - heap
+    assert calls[0] == 7000
+    assert sys.getrefcount(callback) == refs
+    assert c_growth is None or c_growth < 64 * 1024, f"C heap grew by {c_growth} bytes over 7,000 requests"
+
+
 def test_literal_callback_exception_goes_to_unraisablehook(fault_server, unraisable):
     def boom(result, errno):
         raise ZeroDivisionError("from a literal callback")
