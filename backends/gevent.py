@@ -29,6 +29,7 @@ import socket
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from .. import blocking as _shapes
+from .. import _forks
 from .._core import AresError
 from .base import Driver, ReadyCallback
 from .base import Resolver as _BaseResolver
@@ -303,19 +304,6 @@ def channel_options_from_environ(environ: Optional[Dict[str, str]] = None) -> Di
     return options
 
 
-#: how many times this process is a forked child (os.getpid() per lookup is a system call)
-_forks = 0
-
-
-def _after_fork_in_child() -> None:
-    global _forks
-    _forks += 1
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
 class _Source:
     """The resolvers :mod:`pycares_ng.blocking`'s socket-shaped lookups ask (its ``_Slot``
     shape): ``resolver`` (a gevent backend :class:`Resolver`), ``files_resolver()`` (the hosts
@@ -328,7 +316,7 @@ class _Source:
         self.options = options
         self.resolver = Resolver(hub=hub, **options)
         self.files: Optional[Resolver] = None
-        self.forks = _forks
+        self.forks = _forks.count
 
     def files_resolver(self) -> Resolver:
         if self.files is None:
@@ -377,7 +365,7 @@ class GeventResolver:
         source = self._source
         if source is None:
             raise RuntimeError("this GeventResolver is closed")
-        if source.forks != _forks:  # forked: the child gets a channel of its own
+        if source.forks != _forks.count:  # forked: the child gets a channel of its own
             old = source
             self._source = source = _Source(self.hub, self.params)
             try:

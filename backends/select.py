@@ -6,6 +6,7 @@ import selectors
 import time
 from typing import Any, Callable, Dict, Optional
 
+from .. import _forks
 from .base import Driver, ReadyCallback
 from .base import Resolver as _BaseResolver
 
@@ -40,10 +41,22 @@ class SelectDriver(Driver):
     def __init__(self) -> None:
         self.selector = selectors.DefaultSelector()
         self._ready: Dict[int, ReadyCallback] = {}
+        self._forks = _forks.count
         self.deadline: Optional[float] = None
         self.expired: Optional[Callable[[], None]] = None
 
+    def _check_fork(self) -> None:
+        # A forked child shares the parent's epoll instance: unregistering (or waiting on) a
+        # socket there would take it from the parent too. The child gets a selector of its own;
+        # its channel starts afresh and reports the sockets it opens.
+        if self._forks != _forks.count:
+            self._forks = _forks.count
+            self.selector.close()  # only this process's descriptor of the shared instance
+            self.selector = selectors.DefaultSelector()
+            self._ready.clear()
+
     def watch(self, fd: int, readable: bool, writable: bool, ready: ReadyCallback) -> None:
+        self._check_fork()
         events = (selectors.EVENT_READ if readable else 0) | (selectors.EVENT_WRITE if writable else 0)
         if fd in self._ready:
             if events:
@@ -74,6 +87,7 @@ class SelectDriver(Driver):
 
     def run_once(self, limit: Optional[float]) -> None:
         """Wait for sockets or the timer, at most ``limit`` seconds, and dispatch."""
+        self._check_fork()
         now = time.monotonic()
         wait = limit
         if self.deadline is not None:

@@ -5,6 +5,7 @@ A drop-in for pycares 4.x: ``import pycares_ng as pycares`` keeps pycares code w
 import atexit as _atexit
 import os as _os
 
+from . import _forks  # noqa: F401  (first: its fork hook must run before the core's)
 from . import _core
 from ._core import *  # noqa: F401,F403  (constants, result classes, Channel, AresError)
 from ._core import AresError, Channel, ARES_VERSION, ares_threadsafety

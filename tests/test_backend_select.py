@@ -69,6 +69,58 @@ class TestSelectBackend(BackendConformance):
         assert [x.host for x in r.wait(future, 5.0)] == ["192.0.2.1"]
         assert [x.host for x in future.result()] == ["192.0.2.1"]
 
+    def test_fork_child_does_not_touch_the_parents_sockets(self):
+        """The epoll instance is shared with a forked child: the child must not unregister (or
+        wait on) the parent's sockets. With STAYOPEN the parent's UDP socket outlives the fork;
+        the child resolves, closes its resolver and exits; the parent's next lookups on the
+        same socket still complete."""
+        r = self.new_resolver(flags=pycares_ng.ARES_FLAG_STAYOPEN, timeout=2.0, tries=1)
+        assert [x.host for x in r.wait(r.query(self.fqdn("before-fork"), "A"), 5.0)] == ["192.0.2.1"]
+        watched = set(r.driver._ready)
+        assert watched  # the socket stays open (and watched) between queries
+        pid = os.fork()
+        if pid == 0:  # the child: resolve through its own fresh channel, then close everything
+            code = 1
+            try:
+                hosts = [x.host for x in r.wait(r.query(self.fqdn("in-child"), "A"), 5.0)]
+                r.close()
+                code = 0 if hosts == ["192.0.2.1"] else 2
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert set(r.driver._ready) == watched
+        for i in range(3):
+            assert [x.host for x in r.wait(r.query(self.fqdn(f"after-fork-{i}"), "A"), 3.0)] == ["192.0.2.1"]
+
+    def test_fork_child_does_not_spin_on_the_parents_socket(self):
+        """A reply waiting unread on the parent's socket must not wake the child's loop: with
+        the parent's epoll instance (shared by fork) the child would see that socket readable
+        on every turn and spin until its own lookup ends."""
+        r = self.new_resolver(flags=pycares_ng.ARES_FLAG_STAYOPEN, timeout=2.0, tries=1)
+        assert [x.host for x in r.wait(r.query(self.fqdn("warm"), "A"), 5.0)] == ["192.0.2.1"]
+        unread = r.query(self.fqdn("unread"), "A")  # answered at once, read only after the fork
+        time.sleep(0.2)
+        silent = self.fqdn("child-silent")
+        self.server.rules[silent] = "drop"
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                before = resource.getrusage(resource.RUSAGE_SELF)
+                try:
+                    r.wait(r.query(silent, "A"), 0.5)
+                except TimeoutError:
+                    pass
+                after = resource.getrusage(resource.RUSAGE_SELF)
+                cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+                code = 0 if cpu < 0.25 else 2  # 2: it spun through the half second
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, "the child spun on the parent's socket"
+        assert [x.host for x in r.wait(unread, 3.0)] == ["192.0.2.1"]
+
     def test_more_than_1024_fds(self):
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         need = MANY_FDS + 200
