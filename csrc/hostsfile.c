@@ -113,7 +113,7 @@ static int read_all(int fd, size_t size, char **out, size_t *len)
  * if the line holds no entry. Tokens are NUL-terminated in place; alias pointers go to *aliases. */
 /* ---- addresses as c-ares 1.18 reads them ------------------------------------------------------
  * Debian's libcares 1.18 reads hosts-file addresses with its own inet_net_pton, which takes more
- * than inet_pton: a /prefix suffix, leading zeros ("010.0.0.1" is 10.0.0.1), hex ("0x7f000001"),
+ * than inet_pton: a /prefix suffix, leading zeros ("0192.0.2.1" is 192.0.2.1), hex ("0x7f000001"),
  * and fewer than four octets widened by address class. The same forms are accepted here; where
  * c-ares leaves bytes unwritten ("10" alone) they are zero here. */
 

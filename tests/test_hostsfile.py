@@ -50,11 +50,11 @@ Also NOT generated: address forms for which libcares 1.18's answer is undefined.
 parser (ares_inet_net_pton) accepts partial IPv4 ("127.1", "1", "0x0a") and IPv6 with a prefix
 length below 128 ("2001:db8::1/64") and leaves the bytes it did not write uninitialised (stack
 contents: "1" gave 1.126.0.0, 1.85.0.0, 1.0.0.0 from run to run). Their deterministic relatives
-("192.0.2.77/24", "010.0.0.1", "2001:db8::77/128") are in the "address-forms" groups.
+("192.0.2.77/24", "0192.0.2.78", "2001:db8::77/128") are in the "address-forms" groups.
 
 Differences these tests found, since fixed in pycares_ng: CNAME entries from the file carry c-ares'
 TTL 2147483647; addresses are read with c-ares' inet_net_pton rules ("192.0.2.77/24",
-"010.0.0.1", "2001:db8::77/128"); a missing file gives no localhost fallback while a directory
+"0192.0.2.78", "2001:db8::77/128"); a missing file gives no localhost fallback while a directory
 reads as empty; "no DNS in the lookups" (ECONNREFUSED → ENOTFOUND) follows the effective lookups,
 also when they come from resolv.conf (both sides map it the same way now).
 
@@ -456,7 +456,7 @@ FORWARD_HAND = {
     "address-forms": (
         # forms libcares 1.18 reads deterministically although inet_pton would refuse them
         "192.0.2.77/24 cidr.hosts.test\n"
-        "010.0.0.1 octal.hosts.test\n"
+        "0192.0.2.78 octal.hosts.test\n"
         "2001:db8::77/128 cidr6.hosts.test\n"
         "255.255.255.255 bcast.hosts.test\n"
         "2001:DB8:0:0:0::78 upper6.hosts.test\n",
@@ -680,10 +680,10 @@ REVERSE_HAND = {
         ["192.0.2.21", "1.2.3.0", "0.0.0.0"]),
     "address-forms": (
         "192.0.2.77/24 cidr.hosts.test\n"
-        "010.0.0.1 octal.hosts.test\n"
+        "0192.0.2.78 octal.hosts.test\n"
         "2001:db8::77/128 cidr6.hosts.test\n"
         "255.255.255.255 bcast.hosts.test\n",
-        ["192.0.2.77", "10.0.0.1", "8.0.0.1", "2001:db8::77", "255.255.255.255"]),
+        ["192.0.2.77", "192.0.2.78", "192.0.2.79", "2001:db8::77", "255.255.255.255"]),
     "dns-and-file": (
         "192.0.2.10 file-ten.hosts.test\n"
         "2001:db8::10 file-ten6.hosts.test\n"

@@ -17,6 +17,6 @@ clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
     -I"$root/csrc" "$root/csrc/hostsfile.c" "$root/tests/fuzz/fuzz_hostsfile.c" -o "$work/fuzz_hostsfile"
 mkdir -p "$work/hosts-corpus" "$work/hosts-seeds"
 printf '127.0.0.1 localhost\n::1 localhost ip6-localhost\n# comment\n192.0.2.77/24 a b c\n' >"$work/hosts-seeds/one"
-printf '010.0.0.1\ta\r\n0x7f000001 a\n::ffff:1.2.3.4/128 a\n2001:db8::77/128 a # x\n1:2:3::4/16 a\n' >"$work/hosts-seeds/two"
+printf '0192.0.2.1\ta\r\n0x7f000001 a\n::ffff:192.0.2.4/128 a\n2001:db8::77/128 a # x\n1:2:3::4/16 a\n' >"$work/hosts-seeds/two"
 "$work/fuzz_hostsfile" -max_total_time=$(( (seconds + 3) / 4 )) -max_len=2048 -print_final_stats=1 \
     "$work/hosts-corpus" "$work/hosts-seeds" 2>&1 | tail -n 25
