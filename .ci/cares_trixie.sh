@@ -15,9 +15,17 @@
 #      library's glibc symbol versions are satisfied by this system's glibc.
 #      (On bookworm they are not: trixie's libcares.so.2 needs GLIBC_2.38 for
 #      __isoc23_strtol/__isoc23_strtoul, bookworm has glibc 2.36.)
-#   3. Source route (fallback): fetch trixie's c-ares source (orig tarball +
-#      Debian patches, hash-checked against the signed Sources index), apply the
-#      Debian patch series, build with cmake into PREFIX (lib/, no multiarch dir).
+#   3. Source route (fallback): fetch a c-ares 1.34 source (orig tarball + Debian
+#      patches), apply the Debian patch series, build with cmake into PREFIX (lib/,
+#      no multiarch dir). Candidates, in order, until one can be fetched:
+#        a. every $SERIES.x version the signed Sources index lists, newest first
+#           (files checked against the index's SHA256);
+#        b. the pinned list below (files checked against the SHA256 kept here),
+#           looked up in the mirror's and the security mirror's pool.
+#      Mirrors drop superseded sources while the index moves on (trixie once listed
+#      only 1.34.9-1~deb13u1, whose files 404), so the run never depends on what an
+#      index lists today. It fails, naming every candidate and why, only when none
+#      can be fetched.
 #   4. Verify: header ARES_VERSION_STR, pkg-config --modversion, and a tiny C
 #      program linked with rpath that must load PREFIX's library at run time.
 #
@@ -35,13 +43,24 @@
 #   CARES_SUITE [trixie]   CARES_SERIES [1.34]
 #   CARES_MIRROR [the system's Debian mirror, from /etc/apt]   CARES_SECURITY_MIRROR [likewise]
 #   CARES_ROUTE [auto]: auto | binary | source   (binary/source force one route, no fallback)
+#   CARES_KEYRING [/usr/share/keyrings/debian-archive-keyring.gpg]
+#   CARES_PINNED_FILE: lines "VERSION ORIG SHA256 DEBIAN_TAR|- SHA256|-" replacing the pinned list
+#   CARES_FETCH_ONLY=1: stop after choosing and fetching a source; print "chosen: ..." (tests)
+#   CARES_APT_TRUSTED=1: accept an unsigned index (only for the script's offline tests)
 
 set -Eeuo pipefail
 
 SUITE=${CARES_SUITE:-trixie}
 SERIES=${CARES_SERIES:-1.34}
 ROUTE=${CARES_ROUTE:-auto}
-KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+KEYRING=${CARES_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
+
+# Known-good Debian sources of $SERIES, tried after the index's own versions: version,
+# orig tarball and its sha256, Debian tarball and its sha256 ("-" for none: upstream as is).
+PINNED_DEFAULT="
+1.34.5-1+deb13u1 c-ares_1.34.5.orig.tar.gz 7d935790e9af081c25c495fd13c2cfcda4792983418e96358ef6e7320ee06346 c-ares_1.34.5-1+deb13u1.debian.tar.xz f815c2a7bf9dade9e98ac06ecf19de05678d3bd8507e6c0e60e4187320b30be5
+1.34.5 c-ares_1.34.5.orig.tar.gz 7d935790e9af081c25c495fd13c2cfcda4792983418e96358ef6e7320ee06346 - -
+"
 
 log()  { printf '[cares_trixie] %s\n' "$*"; }
 warn() { printf '[cares_trixie] WARNING: %s\n' "$*" >&2; }
@@ -229,17 +248,19 @@ if [ -z "$MIRROR" ]; then
 fi
 MIRROR=${MIRROR%/}; SECURITY_MIRROR=${SECURITY_MIRROR%/}
 [ -n "$SECURITY_MIRROR" ] || SECURITY_MIRROR=$MIRROR-security
-[ -r "$KEYRING" ] || die "$KEYRING missing (package debian-archive-keyring)"
+[ -r "$KEYRING" ] || [ "${CARES_APT_TRUSTED:-0}" = 1 ] || die "$KEYRING missing (package debian-archive-keyring)"
 
+APT_OPTS="signed-by=$KEYRING"
+[ "${CARES_APT_TRUSTED:-0}" = 1 ] && APT_OPTS="trusted=yes"
 A=$WORK/apt
 mkdir -p "$A/sources.list.d" "$A/preferences.d" "$A/state/lists/partial" "$A/cache/archives/partial"
 : >"$A/state/status"
 {
-    echo "deb     [signed-by=$KEYRING] $MIRROR $SUITE main"
-    echo "deb-src [signed-by=$KEYRING] $MIRROR $SUITE main"
+    echo "deb     [$APT_OPTS] $MIRROR $SUITE main"
+    echo "deb-src [$APT_OPTS] $MIRROR $SUITE main"
     # c-ares security fixes land here first (e.g. 1.34.5-1+deb13u1, CVE-2025-62408).
-    echo "deb     [signed-by=$KEYRING] $SECURITY_MIRROR $SUITE-security main"
-    echo "deb-src [signed-by=$KEYRING] $SECURITY_MIRROR $SUITE-security main"
+    echo "deb     [$APT_OPTS] $SECURITY_MIRROR $SUITE-security main"
+    echo "deb-src [$APT_OPTS] $SECURITY_MIRROR $SUITE-security main"
 } >"$A/sources.list"
 # APT_CONFIG replaces only /etc/apt/apt.conf; /etc/apt/apt.conf.d (e.g. proxies) still applies.
 # Every state/cache/source path is private, so the system's apt lists, cache, pins
@@ -259,11 +280,13 @@ EOF
 papt() { APT_CONFIG=$A/apt.conf "$@"; }
 
 log "private apt: $SUITE (+$SUITE-security) from $MIRROR and $SECURITY_MIRROR"
-papt apt-get -q update >"$WORK/apt-update.log" 2>&1 \
-    || { tail -20 "$WORK/apt-update.log" >&2; die "apt-get update for $SUITE failed (mirror reachable? debian-archive-keyring up to date?)"; }
-if grep -qE '^(W|E): .*(NO_PUBKEY|not signed|Failed to fetch)' "$WORK/apt-update.log"; then
-    grep -E '^(W|E):' "$WORK/apt-update.log" >&2
-    die "apt-get update for $SUITE had signature/fetch errors"
+# A failed or partial index update is not fatal: the pinned sources below do not need it.
+INDEX_OK=1
+if ! papt apt-get -q update >"$WORK/apt-update.log" 2>&1 \
+        || grep -qE '^(W|E): .*(NO_PUBKEY|not signed|Failed to fetch|does not have a Release file)' "$WORK/apt-update.log"; then
+    grep -E '^(W|E):' "$WORK/apt-update.log" | head -5 >&2 || true
+    warn "apt-get update for $SUITE failed or was incomplete; its index is not used (pinned sources still are)"
+    INDEX_OK=0
 fi
 
 write_build_info() {
@@ -297,20 +320,26 @@ try_binary() {
     log "binary route: apt-get download libc-ares-dev (+ its runtime package) from $SUITE"
     # In trixie the library lives in libcares2; libc-ares2 is only a transitional
     # package, so take whatever libc-ares-dev actually depends on.
-    (cd "$d" && papt apt-get -q download libc-ares-dev) >"$WORK/download.log" 2>&1 \
-        || { cat "$WORK/download.log" >&2; die "apt-get download libc-ares-dev failed"; }
+    [ "$INDEX_OK" = 1 ] || { BINARY_WHY="no usable $SUITE index"; log "  binary route NOT usable: $BINARY_WHY"; return 1; }
+    if ! (cd "$d" && papt apt-get -q download libc-ares-dev) >"$WORK/download.log" 2>&1; then
+        BINARY_WHY="apt-get download libc-ares-dev failed: $(grep -E '^E:' "$WORK/download.log" | head -1)"
+        log "  binary route NOT usable: $BINARY_WHY"; return 1
+    fi
     dev=$(ls "$d"/libc-ares-dev_*.deb)
     ver=$(dpkg-deb -f "$dev" Version)
     libpkg=$(dpkg-deb -f "$dev" Depends | sed 's/[ (,|].*//')
-    [[ "$ver" == "$SERIES".* ]] || die "$SUITE has libc-ares-dev $ver, not $SERIES.x"
-    (cd "$d" && papt apt-get -q download "$libpkg=$ver") >>"$WORK/download.log" 2>&1 \
-        || { cat "$WORK/download.log" >&2; die "apt-get download $libpkg=$ver failed"; }
+    if [[ "$ver" != "$SERIES".* ]]; then
+        BINARY_WHY="$SUITE has libc-ares-dev $ver, not $SERIES.x"; log "  binary route NOT usable: $BINARY_WHY"; return 1
+    fi
+    if ! (cd "$d" && papt apt-get -q download "$libpkg=$ver") >>"$WORK/download.log" 2>&1; then
+        BINARY_WHY="apt-get download $libpkg=$ver failed"; log "  binary route NOT usable: $BINARY_WHY"; return 1
+    fi
     log "  got libc-ares-dev $ver and $libpkg $ver"
 
     st=$WORK/bin-stage
     for deb in "$d"/*.deb; do dpkg-deb -x "$deb" "$st"; done
     so=$(ls "$st"/usr/lib/*/libcares.so.2.* | head -1)
-    [ -f "$so" ] || die "no libcares.so.2.* in $libpkg"
+    [ -f "$so" ] || { BINARY_WHY="no libcares.so.2.* in $libpkg"; return 1; }
 
     # Newest glibc symbol version the library needs vs the one we have.
     need=$(objdump -T "$so" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -1)
@@ -341,19 +370,25 @@ try_binary() {
 }
 
 # ---------------------------------------------------------------- source route
-# fetch_source VERSION DIR: download that c-ares source version's orig + debian
-# tarballs into DIR. Returns 1 (with a warning) if the mirror does not serve them.
+# Each candidate that cannot be fetched adds "what: why" here, for the one failure message.
+TRIED=()
+FETCH_WHY=""
+SRC_ORIG="" SRC_DEBTAR="" SRC_VERSION="" SRC_FROM=""
+
+# fetch_indexed VERSION DIR: download that c-ares source version's orig + debian
+# tarballs into DIR. Returns 1 (reason in FETCH_WHY) if the mirror does not serve them.
 # --print-uris lists every file with its SHA256 from the signed Sources index; we
 # download just the two tarballs with apt's own HTTP client (apt-helper verifies
 # the hash) and unpack them ourselves. So no .dsc is needed, which some
-# mirrors/proxies do not serve (the one this was written on 404s every .dsc).
-SRC_ORIG="" SRC_DEBTAR=""
-fetch_source() {
+# mirrors/proxies do not serve.
+fetch_indexed() {
     local ver=$1 d=$2 uri name hash
     SRC_ORIG="" SRC_DEBTAR=""
     rm -rf "$d"; mkdir -p "$d"
-    (cd "$d" && papt apt-get -q source --print-uris "c-ares=$ver") >"$WORK/source-uris.log" 2>&1 \
-        || { cat "$WORK/source-uris.log" >&2; die "apt-get source --print-uris c-ares=$ver failed"; }
+    if ! (cd "$d" && papt apt-get -q source --print-uris "c-ares=$ver") >"$WORK/source-uris.log" 2>&1; then
+        FETCH_WHY="apt-get source --print-uris failed: $(grep -E '^E:' "$WORK/source-uris.log" | head -1)"
+        return 1
+    fi
     while read -r uri name _ hash; do
         uri=${uri//\'/}
         case "$name" in
@@ -363,14 +398,61 @@ fetch_source() {
             *)              continue ;;
         esac
         if ! papt /usr/lib/apt/apt-helper download-file "$uri" "$d/$name" "$hash" >"$WORK/source-dl.log" 2>&1; then
-            warn "c-ares $ver: mirror does not serve it: $(sed -n 's/^E: //p' "$WORK/source-dl.log" | head -1)"
+            FETCH_WHY="$(sed -n 's/^E: //p' "$WORK/source-dl.log" | head -1)"
             return 1
         fi
     done < <(grep "^'" "$WORK/source-uris.log")
     if [ -z "$SRC_ORIG" ] || [ -z "$SRC_DEBTAR" ]; then
-        warn "c-ares $ver: no orig/debian tarball pair listed (not a 3.0 (quilt) source?)"
+        FETCH_WHY="no orig/debian tarball pair listed (not a 3.0 (quilt) source?)"
         return 1
     fi
+}
+
+# fetch_pinned_file NAME SHA256 DIR: NAME from the mirror's pool, else the security
+# mirror's; apt-helper refuses a file whose SHA256 differs from the pinned one.
+fetch_pinned_file() {
+    local name=$1 sha=$2 d=$3 url why=""
+    for url in "$MIRROR/pool/main/c/c-ares/$name" "$SECURITY_MIRROR/pool/updates/main/c/c-ares/$name"; do
+        if papt /usr/lib/apt/apt-helper download-file "$url" "$d/$name" "SHA256:$sha" >"$WORK/pin-dl.log" 2>&1; then
+            return 0
+        fi
+        why="$why; $(sed -n 's/^E: //p' "$WORK/pin-dl.log" | head -1)"
+        rm -f "$d/$name"
+    done
+    FETCH_WHY=${why#; }
+    return 1
+}
+
+upstream_of() { local u=${1%%-*}; echo "${u#*:}"; }
+
+# choose_source DIR: the first candidate that can be fetched into DIR (index versions
+# newest first, then the pinned list). Sets SRC_*; returns 1 with TRIED filled if none.
+choose_source() {
+    local d=$1 v orig osha deb dsha versions="" pinned=$PINNED_DEFAULT
+    if [ "$INDEX_OK" = 1 ]; then
+        versions=$(papt apt-cache madison c-ares | awk -F'|' '$3 ~ /Sources/ { gsub(/ /, "", $2); print $2 }' | sort_debian_versions_desc)
+    fi
+    log "  source versions in the $SUITE index: $(echo ${versions:-none})"
+    for v in $versions; do
+        if [[ "$(upstream_of "$v")" != "$SERIES".* ]]; then TRIED+=("index $v: not $SERIES.x"); continue; fi
+        if fetch_indexed "$v" "$d"; then SRC_VERSION=$v SRC_FROM="$SUITE index"; return 0; fi
+        warn "c-ares $v (index): $FETCH_WHY"
+        TRIED+=("index $v: $FETCH_WHY")
+    done
+    [ -n "${CARES_PINNED_FILE:-}" ] && pinned=$(cat "$CARES_PINNED_FILE")
+    while read -r v orig osha deb dsha; do
+        case "$v" in ''|'#'*) continue ;; esac
+        if [[ "$(upstream_of "$v")" != "$SERIES".* ]]; then TRIED+=("pinned $v: not $SERIES.x"); continue; fi
+        rm -rf "$d"; mkdir -p "$d"
+        if fetch_pinned_file "$orig" "$osha" "$d" && { [ "$deb" = - ] || fetch_pinned_file "$deb" "$dsha" "$d"; }; then
+            SRC_VERSION=$v SRC_FROM="pinned" SRC_ORIG=$orig SRC_DEBTAR=""
+            [ "$deb" = - ] || SRC_DEBTAR=$deb
+            return 0
+        fi
+        warn "c-ares $v (pinned): $FETCH_WHY"
+        TRIED+=("pinned $v: $FETCH_WHY")
+    done <<<"$pinned"
+    return 1
 }
 
 sort_debian_versions_desc() {
@@ -389,26 +471,23 @@ sort_debian_versions_desc() {
 }
 
 build_source() {
-    local d=$WORK/src ver="" v upstream src build p opt versions
+    local d=$WORK/src upstream src build p opt
+    log "source route: fetching a c-ares $SERIES.x source"
+    if ! choose_source "$d"; then
+        die "no c-ares $SERIES.x source could be fetched. Tried: $(printf '%s | ' "${TRIED[@]}" | sed 's/ | $//')"
+    fi
+    log "  chose c-ares $SRC_VERSION ($SRC_FROM): $SRC_ORIG ${SRC_DEBTAR:-(no Debian patches)} (sha256 checked)"
+    if [ "${CARES_FETCH_ONLY:-0}" = 1 ]; then
+        echo "chosen: $SRC_VERSION ($SRC_FROM) $SRC_ORIG ${SRC_DEBTAR:--}"
+        exit 0
+    fi
     need_tools cmake cmake make build-essential patch patch
-    log "source route: fetching $SUITE's c-ares source package"
-    # Newest first (Debian version order). trixie-security's newer source may be
-    # missing on a partial mirror; then the next one (trixie main) is used.
-    versions=$(papt apt-cache madison c-ares | awk -F'|' '$3 ~ /Sources/ { gsub(/ /, "", $2); print $2 }' | sort_debian_versions_desc)
-    [ -n "$versions" ] || die "no c-ares source package in $SUITE (deb-src index missing?)"
-    log "  source versions available: $(echo $versions)"
-    for v in $versions; do
-        upstream=${v%%-*}; upstream=${upstream#*:}
-        if [[ "$upstream" != "$SERIES".* ]]; then warn "skipping c-ares $v: not $SERIES.x"; continue; fi
-        if fetch_source "$v" "$d"; then ver=$v; break; fi
-    done
-    [ -n "$ver" ] || die "could not download any $SERIES.x c-ares source from $SUITE (tried: $(echo $versions))"
-    log "  got $SRC_ORIG and $SRC_DEBTAR (sha256 checked)"
+    upstream=$(upstream_of "$SRC_VERSION")
 
     src=$d/c-ares-$upstream
     mkdir -p "$src"
     tar -xf "$d/$SRC_ORIG" -C "$src" --strip-components=1
-    tar -xf "$d/$SRC_DEBTAR" -C "$src"
+    [ -z "$SRC_DEBTAR" ] || tar -xf "$d/$SRC_DEBTAR" -C "$src"
     # Apply Debian's quilt series (includes security fixes such as CVE-2025-62408).
     if [ -f "$src/debian/patches/series" ]; then
         while read -r p opt; do
@@ -442,7 +521,7 @@ build_source() {
     cp -a --remove-destination "$WORK/stage$PREFIX/." "$PREFIX/"
     [ -e "$PREFIX/lib/libcares.so" ] || die "build did not install $PREFIX/lib/libcares.so"
     fix_pc "$PREFIX/lib/pkgconfig/libcares.pc" '${prefix}/lib'
-    write_build_info source "$ver" "${BINARY_WHY:-source route requested}; built with cmake from $SRC_ORIG + Debian patches"
+    write_build_info source "$SRC_VERSION" "${BINARY_WHY:-source route requested}; built with cmake from $SRC_ORIG + ${SRC_DEBTAR:-no} Debian patches ($SRC_FROM)"
     log "  installed into $PREFIX"
 }
 
@@ -450,7 +529,8 @@ build_source() {
 case "$ROUTE" in
     binary) try_binary || die "binary route failed: $BINARY_WHY" ;;
     source) build_source ;;
-    auto)   try_binary || { log "falling back to building $SUITE's source"; build_source; } ;;
+    auto)   if [ "${CARES_FETCH_ONLY:-0}" = 1 ]; then build_source; fi
+            try_binary || { log "falling back to building a source"; build_source; } ;;
 esac
 
 verify_prefix || die "c-ares in $PREFIX failed verification (see above)"

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages the build, the tests and the demo need (root; idempotent).
 set -euo pipefail
-pkgs=(libc-ares-dev pkg-config nsd build-essential)
-[ "${1:-}" = "--full" ] && pkgs+=(clang libclang-rt-14-dev cmake patch)
+# netbase: /etc/services and /etc/protocols, which minimal machines and containers lack and the
+# tests read (service names such as "domain" and "http").
+pkgs=(libc-ares-dev pkg-config nsd build-essential netbase)
+# --full (the test suite): the fuzzer's clang, c-ares 1.34's build tools, and iproute2 for the
+# tests that run in private network namespaces (they bring up loopback with `ip`).
+[ "${1:-}" = "--full" ] && pkgs+=(clang libclang-rt-14-dev cmake patch iproute2)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

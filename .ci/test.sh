@@ -3,14 +3,17 @@
 #   1. system packages (libc-ares-dev 1.18, NSD, clang for the fuzzer, cmake for c-ares 1.34);
 #   2. c-ares 1.34 from Debian 13 sources into a local prefix (the system library is untouched);
 #   3. for each c-ares era: a venv, pycares_ng built with warnings as errors, the pytest suite;
-#   4. the DNS parser under libFuzzer (ASan+UBSan) for a bounded time;
-#   5. the suite once more on an ASan+UBSan build.
+#   4. the suite (c-ares 1.18) on the oldest and newest CPython the machine has besides (3.9 and
+#      3.13: on PATH or under pyenv; one that is absent is skipped, and the run says so);
+#   5. the DNS parser and the hosts-file reader under libFuzzer (ASan+UBSan) for a bounded time;
+#   6. the suite once more on an ASan+UBSan build.
 # Prints pytest's summary line for every run and a total line; exits non-zero on any failure,
 # including a pytest run that collected no tests.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 python=${PYTHON:-python3}
+extra_pythons=${PYCARES_NG_EXTRA_PYTHONS:-3.9 3.13}
 build="$root/build"
 cares134=${PYCARES_NG_CARES134_PREFIX:-/opt/pycares-ng/cares-1.34}
 fuzz_seconds=${PYCARES_NG_FUZZ_SECONDS:-60}
@@ -20,13 +23,13 @@ status=0 passed=0 failed=0
 bash .ci/setup_system.sh --full || exit 1
 bash .ci/cares_trixie.sh "$cares134" >"$build/cares-1.34.log" 2>&1 || { tail -n 30 "$build/cares-1.34.log"; exit 1; }
 
-# run_suite LABEL: build into a fresh venv with BUILD_ENV, then run pytest with RUN_ENV.
+# run_suite LABEL [PYTHON]: build into a fresh venv with BUILD_ENV, then run pytest with RUN_ENV.
 BUILD_ENV=() RUN_ENV=() PYTEST_EXTRA=()
 run_suite() {
-    local label=$1
+    local label=$1 py=${2:-$python}
     local venv="$build/venv-$label" log="$build/pytest-$label.log"
-    echo "== $label: build"
-    rm -rf "$venv" && "$python" -m venv "$venv" || return 1
+    echo "== $label: build ($("$py" -c 'import sys; print("Python", sys.version.split()[0])'))"
+    rm -rf "$venv" && "$py" -m venv "$venv" || return 1
     env PYCARES_NG_WERROR=1 "${BUILD_ENV[@]}" "$venv/bin/pip" install -q --no-cache-dir ".[test]" >"$build/pip-$label.log" 2>&1 \
         || { tail -n 40 "$build/pip-$label.log"; return 1; }
     (cd "$build" && env "${RUN_ENV[@]}" "$venv/bin/python" -c "import pycares_ng as p, pycares_ng._core as c; print('   c-ares', p.ARES_VERSION, '(built against', c.ARES_BUILD_VERSION + ')')") || return 1
@@ -49,8 +52,25 @@ run_suite cares-1.18 || status=1
 BUILD_ENV=(PYCARES_NG_CARES_PREFIX="$cares134") RUN_ENV=(PYCARES_NG_EXPECT_CARES=1.34)
 run_suite cares-1.34 || status=1
 
-echo "== fuzz: DNS parser, ${fuzz_seconds}s"
-if FUZZ_WORKDIR="$build/fuzz" bash tests/fuzz/run.sh "$fuzz_seconds" >"$build/fuzz.log" 2>&1; then
+# find_python X.Y: that interpreter from PATH or pyenv, if the machine has it.
+find_python() {
+    local v=$1 p
+    for p in "$(command -v "python$v" 2>/dev/null)" "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v".*/bin/"python$v"; do
+        [ -n "$p" ] && [ -x "$p" ] && "$p" -c 'import venv, ensurepip' 2>/dev/null && { echo "$p"; return 0; }
+    done
+    return 1
+}
+BUILD_ENV=() RUN_ENV=(PYCARES_NG_EXPECT_CARES=1.18)
+for v in $extra_pythons; do
+    if py=$(find_python "$v"); then
+        run_suite "py$v-cares-1.18" "$py" || status=1
+    else
+        echo "== py$v-cares-1.18: skipped, no Python $v with venv on this machine"
+    fi
+done
+
+echo "== fuzz: DNS parser and hosts-file reader, ${fuzz_seconds}s"
+if FUZZ_WORKDIR="$build/fuzz" FUZZ_PYTHON="$build/venv-cares-1.18/bin/python" bash tests/fuzz/run.sh "$fuzz_seconds" >"$build/fuzz.log" 2>&1; then
     grep -E "^Done|number_of_executed_units" "$build/fuzz.log" | sed 's/^/   /'
 else
     tail -n 40 "$build/fuzz.log"; status=1
