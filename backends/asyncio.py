@@ -387,7 +387,7 @@ class DNSResolver:
     # -- closing -----------------------------------------------------------------------------------
 
     def close(self) -> _Done:
-        """Close the resolver: pending requests fail with ``ARES_EDESTRUCTION``, later ones raise
+        """Close the resolver: pending requests fail with ``ARES_ECANCELLED``, later ones raise
         RuntimeError. Synchronous and idempotent; the return value may be awaited, as aiodns
         3.x's ``async def close()`` is."""
         if self._resolver is not None:

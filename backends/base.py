@@ -214,7 +214,7 @@ class Resolver:
         self._rearm()
 
     def close(self) -> None:
-        """Close the channel (pending futures fail with ARES_EDESTRUCTION) and the driver.
+        """Close the channel (pending futures fail with ARES_ECANCELLED) and the driver.
         Idempotent."""
         with self._close_lock:  # the threads backend may be closed from two threads at once
             if self._closed:

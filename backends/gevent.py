@@ -400,17 +400,19 @@ class GeventResolver:
 
     def gethostbyname(self, hostname: Union[str, bytes], family: int = socket.AF_INET) -> str:
         """:func:`socket.gethostbyname` (``family=AF_INET6``: the first IPv6 address)."""
+        source = self._current()
         if (family == socket.AF_INET and hostname.__class__ is str and _PLAIN_NAME(hostname)
-                and not _MAYBE_NUMERIC(hostname) and len(hostname) <= 253):
+                and not _MAYBE_NUMERIC(hostname) and len(hostname) <= 253
+                and _shapes._hosts_inet(_shapes._hosts_lines(hostname.encode("ascii"), source)) is None):
             # The common case, a plain host name: the channel's own gethostbyname gives what
             # socket's does (getaddrinfo's first IPv4 address), with no service or socket-type
-            # expansion to shape.
-            resolver = self._current().resolver
+            # expansion to shape. (Not for a name on a ::1 line of the hosts file: glibc's rule
+            # for it is applied by the shaped path.)
+            resolver = source.resolver
             try:
                 return str(resolver.wait(resolver.gethostbyname(hostname, socket.AF_INET)).addresses[0])
             except AresError as exc:
                 raise _shapes._gaierror_from(exc) from None
-        source = self._current()
         if family == socket.AF_INET:
             return _shapes._gethostbyname(source, hostname, None)
         name = _shapes._host_arg(hostname, "gethostbyname")

@@ -23,6 +23,15 @@
 #include "host.h"
 #include "names.h"
 
+#if PY_VERSION_HEX >= 0x030C0000
+#define MEMBER_PYSSIZET Py_T_PYSSIZET
+#define MEMBER_READONLY Py_READONLY
+#else
+#include <structmember.h>
+#define MEMBER_PYSSIZET T_PYSSIZET
+#define MEMBER_READONLY READONLY
+#endif
+
 /* ---- construction --------------------------------------------------------------------------- */
 
 #define CORE(self) (((ChannelObject *)(self))->core)
@@ -271,20 +280,30 @@ static PyObject *submit_query(PyObject *self, PyObject *const *args, Py_ssize_t 
 
     if (parse_args(fname, args, nargs, kwnames, names, 3, a) < 0 || check_open(c) < 0)
         return NULL;
+    /* Anything but a known type is a ValueError, as in pycares 4 (a string such as "A" too). */
+    if (!PyLong_Check(a[1]) || PyBool_Check(a[1])) {
+        PyErr_Format(PyExc_ValueError, "invalid query type: %R", a[1]);
+        return NULL;
+    }
     if (int_option(a[1], "query_type", LONG_MIN, LONG_MAX, &qtype) != 1) {
         if (!PyErr_Occurred())
             PyErr_SetString(PyExc_TypeError, "query_type must be an int");
         return NULL;
     }
     if (kind == REQ_QUERY ? !answer_type_supported(qtype) : (qtype < 1 || qtype > 65535)) {
-        PyErr_Format(PyExc_ValueError, "unknown query type: %ld", qtype);
+        PyErr_Format(PyExc_ValueError, "invalid query type: %ld", qtype);
         return NULL;
     }
     if (a[3] != NULL && a[3] != Py_None) {
+        /* Anything but a known class is a ValueError, as in pycares 4 (a string too). */
+        if (!PyLong_Check(a[3]) || PyBool_Check(a[3])) {
+            PyErr_Format(PyExc_ValueError, "invalid query class: %R", a[3]);
+            return NULL;
+        }
         if (int_option(a[3], "query_class", LONG_MIN, LONG_MAX, &qclass) < 0)
             return NULL;
         if (!valid_class(qclass)) {
-            PyErr_Format(PyExc_ValueError, "unknown query class: %ld", qclass);
+            PyErr_Format(PyExc_ValueError, "invalid query class: %ld", qclass);
             return NULL;
         }
     }
@@ -292,7 +311,10 @@ static PyObject *submit_query(PyObject *self, PyObject *const *args, Py_ssize_t 
         PyErr_SetString(PyExc_TypeError, "callback must be callable");
         return NULL;
     }
-    if (name_encode(c->st, a[0], buf, "name") < 0)
+    Py_ssize_t n = name_encode_request(c->st, a[0], buf, "name");
+    if (n == NAME_REPORT)
+        return request_submit_status(c, a[2], kind, ARES_EBADNAME) < 0 ? NULL : (Py_INCREF(Py_None), Py_None);
+    if (n < 0)
         return NULL;
 
     request *r = request_new(c, a[2], kind);
@@ -467,7 +489,7 @@ static PyObject *Channel_cancel(PyObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
-/* Destroys every generation (pending requests get ARES_EDESTRUCTION), stops the I/O thread and
+/* Cancels (ARES_ECANCELLED) and destroys every generation, stops the I/O thread and
  * delivers what that produced. Idempotent; safe from a callback, since callbacks never run
  * inside libcares. */
 void channel_close(chan_core *c)
@@ -493,6 +515,11 @@ void channel_close(chan_core *c)
     }
     c->state = CH_CLOSED;
     c->stop = 1;
+    /* Pending requests end with ARES_ECANCELLED, as the pycares 4 spec says and does; whatever
+     * a cancelled lookup might still start (none of its steps continue after a cancel) ends
+     * with ARES_EDESTRUCTION below. */
+    FOR_EACH_GEN(c, cg)
+        ares_cancel(cg->ch);
     generation *g = c->gens;
     c->gens = NULL;
     while (g != NULL) {
@@ -701,6 +728,7 @@ static int Channel_traverse(PyObject *self, visitproc visit, void *arg)
 {
     chan_core *c = CORE(self);
     Py_VISIT(Py_TYPE(self));
+    Py_VISIT(((ChannelObject *)self)->dict);
     if (c == NULL)
         return 0;
     Py_VISIT(c->module);
@@ -713,6 +741,7 @@ static int Channel_traverse(PyObject *self, visitproc visit, void *arg)
 static int Channel_clear(PyObject *self)
 {
     /* Runs after the finalizer closed the channel, so no request is left to clear. */
+    Py_CLEAR(((ChannelObject *)self)->dict);
     if (CORE(self) != NULL)
         Py_CLEAR(CORE(self)->sock_state_cb);
     return 0;
@@ -726,6 +755,7 @@ static void Channel_dealloc(PyObject *self)
     PyObject_GC_UnTrack(self);
     if (((ChannelObject *)self)->weakreflist != NULL)
         PyObject_ClearWeakRefs(self);
+    Py_CLEAR(((ChannelObject *)self)->dict);
     chan_core *c = CORE(self);
     if (c != NULL) {
         ((ChannelObject *)self)->core = NULL;
@@ -783,7 +813,7 @@ static PyMethodDef Channel_methods[] = {
     {"reinit", (PyCFunction)Channel_reinit, METH_NOARGS,
      "reinit()\n--\n\nRe-read the system configuration; pending queries finish on the old one."},
     {"close", (PyCFunction)Channel_close, METH_NOARGS,
-     "close()\n--\n\nClose the channel; pending callbacks get ARES_EDESTRUCTION. Idempotent."},
+     "close()\n--\n\nClose the channel; pending callbacks get ARES_ECANCELLED before close() returns. Idempotent."},
     {"destroy", (PyCFunction)Channel_close, METH_NOARGS, "destroy()\n--\n\nAlias of close()."},
     {"set_local_ip", (PyCFunction)Channel_set_local_ip, METH_O,
      "set_local_ip(ip)\n--\n\nSend queries from this IPv4 or IPv6 address."},
@@ -795,6 +825,7 @@ static PyMethodDef Channel_methods[] = {
 };
 
 static PyGetSetDef Channel_getset[] = {
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
     {"servers", Channel_get_servers, Channel_set_servers,
      "The name servers, as \"ip\" or \"ip:port\" / \"[ipv6]:port\" strings.", NULL},
     {"closed", Channel_get_closed, NULL, "True once close() was called.", NULL},
@@ -802,7 +833,14 @@ static PyGetSetDef Channel_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
+static PyMemberDef Channel_members[] = {
+    {"__dictoffset__", MEMBER_PYSSIZET, offsetof(ChannelObject, dict), MEMBER_READONLY, NULL},
+    {"__weaklistoffset__", MEMBER_PYSSIZET, offsetof(ChannelObject, weakreflist), MEMBER_READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
 static PyType_Slot Channel_slots[] = {
+    {Py_tp_members, Channel_members},
     {Py_tp_new, Channel_new},
     {Py_tp_init, Channel_init},
     {Py_tp_finalize, Channel_finalize},
@@ -830,7 +868,6 @@ int channel_setup_types(PyObject *module, module_state *st)
     PyObject *tp = PyType_FromModuleAndSpec(module, &Channel_spec, NULL);
     if (tp == NULL)
         return -1;
-    ((PyTypeObject *)tp)->tp_weaklistoffset = offsetof(ChannelObject, weakreflist);
     st->ChannelType = (PyTypeObject *)tp;
     return module_add_ref(module, "Channel", tp);
 }

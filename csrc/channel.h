@@ -54,6 +54,7 @@ typedef struct request {
 typedef struct {
     event ev;
     int fd, readable, writable;
+    int close_fd;   /* libcares closed fd meanwhile: close it once this is delivered (sockets.c) */
 } sock_event;
 
 typedef struct {
@@ -101,6 +102,7 @@ typedef struct ChannelObject {
     PyObject_HEAD
     chan_core *core;
     PyObject *weakreflist;
+    PyObject *dict;     /* instance attributes: pycares 4's Channel takes them (mocks, tags) */
 } ChannelObject;
 
 #define FOR_EACH_GEN(c, g) for (generation *g = (c)->gens; g != NULL; g = g->next)
@@ -123,6 +125,10 @@ request *request_new(chan_core *c, PyObject *callback, int kind);
  * raises RuntimeError (-1). From then on r belongs to the channel: exactly one delivery. */
 typedef void (*issue_fn)(ares_channel ch, request *r, void *arg);
 int request_submit(chan_core *c, request *r, issue_fn issue, void *arg);
+/* Accepts a request that failed before reaching libcares (bad input pycares 4 reports through
+ * the callback): its callback gets (None, status), in order with the rest. 0, or -1 with an
+ * exception (closed channel, no memory). */
+int request_submit_status(chan_core *c, PyObject *callback, int kind, int status);
 /* The libcares callback every finished request goes through (lock held). */
 void request_finished(request *r);
 int on_event_thread(chan_core *c);

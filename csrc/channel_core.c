@@ -13,6 +13,7 @@
 
 #include "answer.h"
 #include "host.h"
+#include "sockets.h"
 
 /* ---- the lock ------------------------------------------------------------------ */
 
@@ -196,6 +197,7 @@ void on_sock_state(void *data, ares_socket_t fd, int readable, int writable)
     e->fd = (int)fd;
     e->readable = readable;
     e->writable = writable;
+    e->close_fd = 0;
     enqueue(c, &e->ev);
 }
 
@@ -269,6 +271,8 @@ static void sock_deliver(chan_core *c, sock_event *e)
         Py_XDECREF(ret);
         Py_DECREF(cb);
     }
+    if (e->close_fd)
+        close(e->fd); /* the user has been told: now the number may be reused */
     free(e);
 }
 
@@ -453,6 +457,11 @@ int gen_create(chan_core *c, struct ares_addr_port_node *servers, int nservers, 
         free(g);
         return rc;
     }
+    if ((rc = sockets_install(c, g->ch)) != ARES_SUCCESS) {
+        ares_destroy(g->ch);
+        free(g);
+        return rc;
+    }
     if (servers != NULL && (rc = set_servers(c, g->ch, servers, nservers)) != ARES_SUCCESS) {
         ares_destroy(g->ch);
         free(g);
@@ -501,7 +510,9 @@ int check_open(chan_core *c)
 {
     if (c->state == CH_OPEN)
         return 0;
-    PyErr_SetString(PyExc_RuntimeError, c->state == CH_NEW ? "Channel is not initialized" : "Channel is closed");
+    /* pycares 4's wording ("destroyed"), which callers match on. */
+    PyErr_SetString(PyExc_RuntimeError, c->state == CH_NEW ? "Channel is not initialized"
+                                                           : "Channel is closed (destroyed), no new queries allowed");
     return -1;
 }
 
@@ -518,6 +529,22 @@ request *request_new(chan_core *c, PyObject *callback, int kind)
     Py_INCREF(callback);
     r->callback = callback;
     return r;
+}
+
+static void issue_finished(ares_channel ch, request *r, void *arg)
+{
+    (void)ch;
+    (void)arg;
+    request_finished(r);
+}
+
+int request_submit_status(chan_core *c, PyObject *callback, int kind, int status)
+{
+    request *r = request_new(c, callback, kind);
+    if (r == NULL)
+        return -1;
+    r->status = status;
+    return request_submit(c, r, issue_finished, NULL);
 }
 
 int request_submit(chan_core *c, request *r, issue_fn issue, void *arg)

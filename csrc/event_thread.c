@@ -104,6 +104,12 @@ static void *event_loop(void *arg)
     free(pfds);
     /* Drop this thread's reference with the GIL; the core may be freed here. */
     PyEval_RestoreThread(ts);
+    /* A closed channel holds no OS resource: its wake-up fd goes with the thread (nothing wakes
+     * a stopped thread; a fork's child restarts only open channels). */
+    if (c->state == CH_CLOSED && c->wake_fd >= 0) {
+        close(c->wake_fd);
+        c->wake_fd = -1;
+    }
     core_decref(c);
     PyThreadState_Clear(ts);
     PyThreadState_DeleteCurrent();

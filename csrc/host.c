@@ -757,16 +757,20 @@ static void fold_localhost(char *name)
 
 /* ---- arguments --------------------------------------------------------------------------------- */
 
+/* 0 with *family set; 1 for an int that is no address family (pycares 4 and libcares report
+ * that through the callback); -1 with TypeError for a non-int. */
 static int family_arg(PyObject *obj, int *family)
 {
     long v = 0;
     int rc = int_option(obj, "family", LONG_MIN, LONG_MAX, &v);
-    if (rc < 0)
-        return -1;
-    if (v != AF_INET && v != AF_INET6 && v != AF_UNSPEC) {
-        PyErr_Format(PyExc_ValueError, "unknown address family %ld: use socket.AF_INET, AF_INET6 or AF_UNSPEC", v);
-        return -1;
+    if (rc < 0) {
+        if (!PyErr_ExceptionMatches(PyExc_ValueError))
+            return -1;
+        PyErr_Clear(); /* out of range: no family either */
+        return 1;
     }
+    if (v != AF_INET && v != AF_INET6 && v != AF_UNSPEC)
+        return 1;
     *family = (int)v;
     return 0;
 }
@@ -959,10 +963,17 @@ PyObject *Channel_gethostbyname(PyObject *self, PyObject *const *args, Py_ssize_
     addrinfo_args g;
 
     memset(&g, 0, sizeof(g));
+    int bad_family;
     if (parse_args("gethostbyname", args, nargs, kwnames, names, 3, a) < 0 || check_open(c) < 0 ||
-        family_arg(a[1], &g.hints.ai_family) < 0 || callback_arg(a[2]) < 0 ||
-        name_encode(c->st, a[0], buf, "name") < 0)
+        (bad_family = family_arg(a[1], &g.hints.ai_family)) < 0 || callback_arg(a[2]) < 0)
         return NULL;
+    Py_ssize_t n = name_encode_request(c->st, a[0], buf, "name");
+    if (n == -1)
+        return NULL;
+    /* libcares' order: the family first (ENOTIMP), then the name (EBADNAME). */
+    if (bad_family || n == NAME_REPORT)
+        return request_submit_status(c, a[2], REQ_LITERAL_HOST, bad_family ? ARES_ENOTIMP : ARES_EBADNAME) < 0
+            ? NULL : (Py_INCREF(Py_None), Py_None);
     fold_localhost(buf);
     if (buf[0] == '\0' || strcmp(buf, ".") == 0) /* no host name at all: nothing to look up */
         return submit_immediate(c, a[2], REQ_LITERAL_HOST, ARES_ENOTFOUND, NULL) < 0 ? NULL : (Py_INCREF(Py_None), Py_None);
@@ -1137,7 +1148,8 @@ PyObject *Channel_getaddrinfo(PyObject *self, PyObject *const *args, Py_ssize_t 
         callback_arg(a[2]) < 0 || service_arg(a[1], service, sizeof(service), &g.service) < 0)
         return NULL;
     g.hints.ai_family = AF_UNSPEC;
-    if (a[3] != NULL && family_arg(a[3], &g.hints.ai_family) < 0)
+    int bad_family = 0;
+    if (a[3] != NULL && (bad_family = family_arg(a[3], &g.hints.ai_family)) < 0)
         return NULL;
     if (int_option(a[4], "type", 0, INT_MAX, &v) < 0)
         return NULL;
@@ -1158,12 +1170,14 @@ PyObject *Channel_getaddrinfo(PyObject *self, PyObject *const *args, Py_ssize_t 
         PyErr_SetString(PyExc_ValueError, "host and port cannot both be None");
         return NULL;
     }
-    if (a[0] != Py_None) {
-        if (name_encode(c->st, a[0], buf, "host") < 0)
-            return NULL;
-        fold_localhost(buf);
-    }
-    if (a[0] == Py_None || is_literal(buf)) {
+    Py_ssize_t n = 0;
+    if (a[0] != Py_None && (n = name_encode_request(c->st, a[0], buf, "host")) == -1)
+        return NULL;
+    if (bad_family) {
+        rc = submit_immediate(c, a[2], REQ_LITERAL_AI, ARES_EBADFAMILY, NULL);
+    } else if (n == NAME_REPORT) {
+        rc = submit_immediate(c, a[2], REQ_LITERAL_AI, ARES_EBADNAME, NULL);
+    } else if (a[0] == Py_None || (fold_localhost(buf), is_literal(buf))) {
         /* No lookup needed: the system's own answer, without the network. */
         sys_answer *ans = NULL;
         rc = sys_answer_make(a[0] == Py_None ? NULL : buf, g.service, family, socktype, protocol, aflags, &ans);

@@ -250,6 +250,7 @@ static int module_traverse(PyObject *module, visitproc visit, void *arg)
         return 0;
     Py_VISIT(st->AresError);
     Py_VISIT(st->ChannelType);
+    Py_VISIT(st->AresResult);
     for (int i = 0; i < RT_COUNT; i++)
         Py_VISIT(st->result_types[i]);
     Py_VISIT(st->idna_encoder);
@@ -263,6 +264,7 @@ static int module_clear(PyObject *module)
         return 0;
     Py_CLEAR(st->AresError);
     Py_CLEAR(st->ChannelType);
+    Py_CLEAR(st->AresResult);
     for (int i = 0; i < RT_COUNT; i++)
         Py_CLEAR(st->result_types[i]);
     Py_CLEAR(st->idna_encoder);

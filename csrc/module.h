@@ -13,6 +13,7 @@ typedef enum {
     RT_URI, RT_TLSA, RT_HTTPS, RT_SVCB, RT_DS, RT_DNSKEY, RT_SSHFP,
     RT_DNS_RECORD, RT_DNS_MESSAGE,
     RT_HOST, RT_ADDRINFO, RT_ADDRINFO_NODE, RT_ADDRINFO_CNAME, RT_NAMEINFO,
+    RT_TXT_CHUNK,   /* pycares 4's public name for one TXT character-string; never built here */
     RT_COUNT
 } result_kind;
 
@@ -21,6 +22,7 @@ struct chan_core;
 typedef struct {
     PyObject *AresError;
     PyTypeObject *ChannelType;
+    PyTypeObject *AresResult;           /* the base class of every result class */
     PyTypeObject *result_types[RT_COUNT];
     PyObject *idna_encoder;   /* pycares_ng.utils._encode_idna, imported on first non-ASCII name */
     struct chan_core *channels;  /* every open channel: fork hooks and exit walk it (GIL) */

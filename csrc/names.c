@@ -63,7 +63,7 @@ static PyObject *idna_encode(module_state *st, PyObject *name)
     return PyObject_CallOneArg(st->idna_encoder, name);
 }
 
-Py_ssize_t name_encode(module_state *st, PyObject *name, char *buf, const char *what)
+static Py_ssize_t encode(module_state *st, PyObject *name, char *buf, const char *what, int report)
 {
     const char *data;
     Py_ssize_t n;
@@ -77,6 +77,8 @@ Py_ssize_t name_encode(module_state *st, PyObject *name, char *buf, const char *
         if (!PyUnicode_IS_ASCII(name)) {
             /* IDNA never makes a name shorter than its code points: refuse huge input first. */
             if (PyUnicode_GET_LENGTH(name) >= NAME_BUF_SIZE) {
+                if (report)
+                    return NAME_REPORT;
                 PyErr_Format(PyExc_ValueError, "%s is longer than 253 octets", what);
                 return -1;
             }
@@ -103,12 +105,25 @@ Py_ssize_t name_encode(module_state *st, PyObject *name, char *buf, const char *
     }
     const char *problem = name_check(data, (size_t)n);
     if (problem != NULL) {
-        PyErr_Format(PyExc_ValueError, "%s %s", what, problem);
         Py_XDECREF(tmp);
+        /* A NUL is refused outright: pycares 4 would send the name cut short at it. */
+        if (report && memchr(data, '\0', (size_t)n) == NULL)
+            return NAME_REPORT;
+        PyErr_Format(PyExc_ValueError, "%s %s", what, problem);
         return -1;
     }
     memcpy(buf, data, (size_t)n);
     buf[n] = '\0';
     Py_XDECREF(tmp);
     return n;
+}
+
+Py_ssize_t name_encode(module_state *st, PyObject *name, char *buf, const char *what)
+{
+    return encode(st, name, buf, what, 0);
+}
+
+Py_ssize_t name_encode_request(module_state *st, PyObject *name, char *buf, const char *what)
+{
+    return encode(st, name, buf, what, 1);
 }

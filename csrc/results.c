@@ -22,56 +22,60 @@
 #define FIELD_OFFSET(i) ((Py_ssize_t)(offsetof(ResultObject, f) + (i) * sizeof(PyObject *)))
 
 typedef struct {
-    const char *name;
+    const char *name;           /* qualified: Python < 3.11 keeps this pointer as tp_name */
     const char *label;          /* class attribute `type`, or NULL */
     const char *doc;
     PyMemberDef members[MAX_FIELDS + 1];   /* read-only fields, in constructor order */
 } result_spec;
 
+#define QUAL(short_name) "pycares_ng._core." short_name
 #define F(i, fname) {fname, MEMBER_OBJECT, FIELD_OFFSET(i), MEMBER_READONLY, NULL}
 
 static const result_spec SPECS[RT_COUNT] = {
-    [RT_A] = {"ares_query_a_result", "A", "An A record.", {F(0, "host"), F(1, "ttl")}},
-    [RT_AAAA] = {"ares_query_aaaa_result", "AAAA", "An AAAA record.", {F(0, "host"), F(1, "ttl")}},
-    [RT_CNAME] = {"ares_query_cname_result", "CNAME", "A CNAME record.", {F(0, "cname"), F(1, "ttl")}},
-    [RT_MX] = {"ares_query_mx_result", "MX", "An MX record.", {F(0, "host"), F(1, "priority"), F(2, "ttl")}},
-    [RT_NS] = {"ares_query_ns_result", "NS", "An NS record.", {F(0, "host"), F(1, "ttl")}},
-    [RT_PTR] = {"ares_query_ptr_result", "PTR", "PTR records: the first name and the others as aliases.",
+    [RT_A] = {QUAL("ares_query_a_result"), "A", "An A record.", {F(0, "host"), F(1, "ttl")}},
+    [RT_AAAA] = {QUAL("ares_query_aaaa_result"), "AAAA", "An AAAA record.", {F(0, "host"), F(1, "ttl")}},
+    [RT_CNAME] = {QUAL("ares_query_cname_result"), "CNAME", "A CNAME record.", {F(0, "cname"), F(1, "ttl")}},
+    [RT_MX] = {QUAL("ares_query_mx_result"), "MX", "An MX record.", {F(0, "host"), F(1, "priority"), F(2, "ttl")}},
+    [RT_NS] = {QUAL("ares_query_ns_result"), "NS", "An NS record.", {F(0, "host"), F(1, "ttl")}},
+    [RT_PTR] = {QUAL("ares_query_ptr_result"), "PTR", "PTR records: the first name and the others as aliases.",
                 {F(0, "name"), F(1, "ttl"), F(2, "aliases")}},
-    [RT_SOA] = {"ares_query_soa_result", "SOA", "An SOA record.",
+    [RT_SOA] = {QUAL("ares_query_soa_result"), "SOA", "An SOA record.",
                 {F(0, "nsname"), F(1, "hostmaster"), F(2, "serial"), F(3, "refresh"), F(4, "retry"), F(5, "expires"), F(6, "minttl"), F(7, "ttl")}},
-    [RT_SRV] = {"ares_query_srv_result", "SRV", "An SRV record.", {F(0, "host"), F(1, "port"), F(2, "priority"), F(3, "weight"), F(4, "ttl")}},
-    [RT_TXT] = {"ares_query_txt_result", "TXT",
+    [RT_SRV] = {QUAL("ares_query_srv_result"), "SRV", "An SRV record.", {F(0, "host"), F(1, "port"), F(2, "priority"), F(3, "weight"), F(4, "ttl")}},
+    [RT_TXT] = {QUAL("ares_query_txt_result"), "TXT",
                 "A TXT record; text is str when ASCII, else bytes (its character-strings joined).",
                 {F(0, "text"), F(1, "ttl")}},
-    [RT_NAPTR] = {"ares_query_naptr_result", "NAPTR", "A NAPTR record.",
+    [RT_NAPTR] = {QUAL("ares_query_naptr_result"), "NAPTR", "A NAPTR record.",
                   {F(0, "order"), F(1, "preference"), F(2, "flags"), F(3, "service"), F(4, "regex"), F(5, "replacement"), F(6, "ttl")}},
-    [RT_CAA] = {"ares_query_caa_result", "CAA", "A CAA record.", {F(0, "critical"), F(1, "property"), F(2, "value"), F(3, "ttl")}},
-    [RT_URI] = {"ares_query_uri_result", "URI", "A URI record.", {F(0, "priority"), F(1, "weight"), F(2, "target"), F(3, "ttl")}},
-    [RT_TLSA] = {"ares_query_tlsa_result", "TLSA", "A TLSA record; data is the certificate association data.",
+    [RT_CAA] = {QUAL("ares_query_caa_result"), "CAA", "A CAA record.", {F(0, "critical"), F(1, "property"), F(2, "value"), F(3, "ttl")}},
+    [RT_URI] = {QUAL("ares_query_uri_result"), "URI", "A URI record.", {F(0, "priority"), F(1, "weight"), F(2, "target"), F(3, "ttl")}},
+    [RT_TLSA] = {QUAL("ares_query_tlsa_result"), "TLSA", "A TLSA record; data is the certificate association data.",
                  {F(0, "usage"), F(1, "selector"), F(2, "matching_type"), F(3, "data"), F(4, "ttl")}},
-    [RT_HTTPS] = {"ares_query_https_result", "HTTPS", "An HTTPS record; params is a list of (key, bytes).",
+    [RT_HTTPS] = {QUAL("ares_query_https_result"), "HTTPS", "An HTTPS record; params is a list of (key, bytes).",
                   {F(0, "priority"), F(1, "target"), F(2, "params"), F(3, "ttl")}},
-    [RT_SVCB] = {"ares_query_svcb_result", "SVCB", "An SVCB record; params is a list of (key, bytes).",
+    [RT_SVCB] = {QUAL("ares_query_svcb_result"), "SVCB", "An SVCB record; params is a list of (key, bytes).",
                  {F(0, "priority"), F(1, "target"), F(2, "params"), F(3, "ttl")}},
-    [RT_DS] = {"ares_query_ds_result", "DS", "A DS record.", {F(0, "key_tag"), F(1, "algorithm"), F(2, "digest_type"), F(3, "digest"), F(4, "ttl")}},
-    [RT_DNSKEY] = {"ares_query_dnskey_result", "DNSKEY", "A DNSKEY record.",
+    [RT_DS] = {QUAL("ares_query_ds_result"), "DS", "A DS record.", {F(0, "key_tag"), F(1, "algorithm"), F(2, "digest_type"), F(3, "digest"), F(4, "ttl")}},
+    [RT_DNSKEY] = {QUAL("ares_query_dnskey_result"), "DNSKEY", "A DNSKEY record.",
                    {F(0, "flags"), F(1, "protocol"), F(2, "algorithm"), F(3, "public_key"), F(4, "ttl")}},
-    [RT_SSHFP] = {"ares_query_sshfp_result", "SSHFP", "An SSHFP record.",
+    [RT_SSHFP] = {QUAL("ares_query_sshfp_result"), "SSHFP", "An SSHFP record.",
                   {F(0, "algorithm"), F(1, "fp_type"), F(2, "fingerprint"), F(3, "ttl")}},
-    [RT_DNS_RECORD] = {"ares_dns_record", NULL,
+    [RT_DNS_RECORD] = {QUAL("ares_dns_record"), NULL,
                        "One resource record of a whole DNS message; data is the typed result for known "
                        "types, else the raw RDATA bytes.",
                        {F(0, "name"), F(1, "type"), F(2, "record_class"), F(3, "ttl"), F(4, "data")}},
-    [RT_DNS_MESSAGE] = {"ares_dns_message_result", NULL, "A whole DNS reply: lists of ares_dns_record.",
+    [RT_DNS_MESSAGE] = {QUAL("ares_dns_message_result"), NULL, "A whole DNS reply: lists of ares_dns_record.",
                         {F(0, "answer"), F(1, "authority"), F(2, "additional"), F(3, "rcode"), F(4, "flags")}},
-    [RT_HOST] = {"ares_host_result", NULL, "A host entry.", {F(0, "name"), F(1, "aliases"), F(2, "addresses")}},
-    [RT_ADDRINFO] = {"ares_addrinfo_result", NULL, "A getaddrinfo result.", {F(0, "cnames"), F(1, "nodes")}},
-    [RT_ADDRINFO_NODE] = {"ares_addrinfo_node_result", NULL, "One address of a getaddrinfo result.",
+    [RT_HOST] = {QUAL("ares_host_result"), NULL, "A host entry.", {F(0, "name"), F(1, "aliases"), F(2, "addresses")}},
+    [RT_ADDRINFO] = {QUAL("ares_addrinfo_result"), NULL, "A getaddrinfo result.", {F(0, "cnames"), F(1, "nodes")}},
+    [RT_ADDRINFO_NODE] = {QUAL("ares_addrinfo_node_result"), NULL, "One address of a getaddrinfo result.",
                           {F(0, "ttl"), F(1, "flags"), F(2, "family"), F(3, "socktype"), F(4, "protocol"), F(5, "addr")}},
-    [RT_ADDRINFO_CNAME] = {"ares_addrinfo_cname_result", NULL, "One alias of a getaddrinfo result.",
+    [RT_ADDRINFO_CNAME] = {QUAL("ares_addrinfo_cname_result"), NULL, "One alias of a getaddrinfo result.",
                            {F(0, "ttl"), F(1, "alias"), F(2, "name")}},
-    [RT_NAMEINFO] = {"ares_nameinfo_result", NULL, "A getnameinfo result.", {F(0, "node"), F(1, "service")}},
+    [RT_NAMEINFO] = {QUAL("ares_nameinfo_result"), NULL, "A getnameinfo result.", {F(0, "node"), F(1, "service")}},
+    [RT_TXT_CHUNK] = {QUAL("ares_query_txt_result_chunk"), "TXT",
+                      "One character-string of a TXT record (pycares 4's name; TXT queries give "
+                      "ares_query_txt_result).", {F(0, "text"), F(1, "ttl")}},
 };
 
 static const char *type_short_name(PyTypeObject *tp)
@@ -288,14 +292,12 @@ PyObject *result_alloc(module_state *st, result_kind kind)
     return tp->tp_alloc(tp, 0);
 }
 
-static PyObject *make_type(PyObject *module, result_kind kind)
+static PyObject *make_type(PyObject *module, PyObject *base, result_kind kind)
 {
     const result_spec *spec = &SPECS[kind];
     Py_ssize_t n = 0;
     while (spec->members[n].name != NULL)
         n++;
-    char qualname[128];
-    PyOS_snprintf(qualname, sizeof(qualname), "pycares_ng._core.%s", spec->name);
     PyType_Slot slots[] = {
         {Py_tp_new, result_new},
         {Py_tp_dealloc, result_dealloc},
@@ -307,10 +309,11 @@ static PyObject *make_type(PyObject *module, result_kind kind)
         {Py_tp_methods, result_methods},
         {Py_tp_members, (void *)spec->members},
         {Py_tp_doc, (void *)spec->doc},
+        {Py_tp_base, base},   /* a slot: Python 3.9 takes only a tuple as the bases argument */
         {0, NULL},
     };
     PyType_Spec tspec = {
-        .name = qualname,
+        .name = spec->name,
         .basicsize = (int)FIELD_OFFSET(n),
         .itemsize = 0,
         .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
@@ -351,14 +354,34 @@ fail:
     return NULL;
 }
 
+/* AresResult: what isinstance(r, pycares.AresResult) checks, as in pycares 4. No fields. */
+static PyType_Slot base_slots[] = {
+    {Py_tp_doc, (void *)"The base class of every pycares_ng result class."},
+    {0, NULL},
+};
+
+static PyType_Spec base_spec = {
+    .name = "pycares_ng._core.AresResult",
+    .basicsize = (int)offsetof(ResultObject, f),
+    .itemsize = 0,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .slots = base_slots,
+};
+
 int results_setup_types(PyObject *module, module_state *st)
 {
+    PyObject *base = PyType_FromModuleAndSpec(module, &base_spec, NULL);
+    if (base == NULL)
+        return -1;
+    st->AresResult = (PyTypeObject *)base;
+    if (module_add_ref(module, "AresResult", base) < 0)
+        return -1;
     for (int k = 0; k < RT_COUNT; k++) {
-        PyObject *tp = make_type(module, (result_kind)k);
+        PyObject *tp = make_type(module, base, (result_kind)k);
         if (tp == NULL)
             return -1;
         st->result_types[k] = (PyTypeObject *)tp;
-        if (module_add_ref(module, SPECS[k].name, tp) < 0)
+        if (module_add_ref(module, type_short_name((PyTypeObject *)tp), tp) < 0)
             return -1;
     }
     return 0;

@@ -10,7 +10,7 @@ from . import _core
 from ._core import *  # noqa: F401,F403  (constants, result classes, Channel, AresError)
 from ._core import AresError, Channel, ARES_VERSION, ares_threadsafety
 from . import errno, utils
-from .utils import reverse_address
+from .utils import ascii_bytes, maybe_str, parse_name, reverse_address
 from . import blocking
 from .blocking import getaddrinfo, gethostbyaddr, gethostbyname, gethostbyname_ex, getnameinfo, query
 
@@ -25,5 +25,5 @@ _os.register_at_fork(before=_core._before_fork, after_in_parent=_core._after_for
 
 __all__ = sorted(
     name for name in dir(_core) if not name.startswith("_") and name not in ("strerror",)
-) + ["errno", "utils", "reverse_address", "__version__", "blocking", "getaddrinfo",
+) + ["errno", "utils", "ascii_bytes", "maybe_str", "parse_name", "reverse_address", "__version__", "blocking", "getaddrinfo",
    "gethostbyaddr", "gethostbyname", "gethostbyname_ex", "getnameinfo", "query"]

@@ -176,7 +176,10 @@ class Channel:
     def __enter__(self) -> "Channel": ...
     def __exit__(self, *exc: object) -> bool: ...
 
-class ares_addrinfo_cname_result:
+class AresResult:
+    """The base class of every pycares_ng result class."""
+
+class ares_addrinfo_cname_result(AresResult):
     """One alias of a getaddrinfo result."""
     _fields: ClassVar[Tuple[str, ...]]
     __match_args__: ClassVar[Tuple[str, ...]]
@@ -189,7 +192,7 @@ class ares_addrinfo_cname_result:
     def __init__(self, ttl: int, alias: str, name: str) -> None: ...
     def _asdict(self) -> Dict[str, Any]: ...
 
-class ares_addrinfo_node_result:
+class ares_addrinfo_node_result(AresResult):
     """One address of a getaddrinfo result."""
     _fields: ClassVar[Tuple[str, ...]]
     __match_args__: ClassVar[Tuple[str, ...]]
@@ -208,7 +211,7 @@ class ares_addrinfo_node_result:
     def __init__(self, ttl: int, flags: int, family: int, socktype: int, protocol: int, addr: Tuple[Any, ...]) -> None: ...
     def _asdict(self) -> Dict[str, Any]: ...
 
-class ares_addrinfo_result:
+class ares_addrinfo_result(AresResult):
     """A getaddrinfo result."""
     _fields: ClassVar[Tuple[str, ...]]
     __match_args__: ClassVar[Tuple[str, ...]]
@@ -219,7 +222,7 @@ class ares_addrinfo_result:
     def __init__(self, cnames: List[ares_addrinfo_cname_result], nodes: List[ares_addrinfo_node_result]) -> None: ...
     def _asdict(self) -> Dict[str, Any]: ...
 
-class ares_dns_message_result:
+class ares_dns_message_result(AresResult):
     """A whole DNS reply: lists of ares_dns_record."""
     _fields: ClassVar[Tuple[str, ...]]
     __match_args__: ClassVar[Tuple[str, ...]]
@@ -236,7 +239,7 @@ class ares_dns_message_result:
     def __init__(self, answer: List[ares_dns_record], authority: List[ares_dns_record], additional: List[ares_dns_record], rcode: int, flags: int) -> None: ...
     def _asdict(self) -> Dict[str, Any]: ...
 
-class ares_dns_record:
+class ares_dns_record(AresResult):
     """One resource record of a whole DNS message; data is the typed result for known types, else the raw RDATA bytes."""
     _fields: ClassVar[Tuple[str, ...]]
     __match_args__: ClassVar[Tuple[str, ...]]
@@ -253,7 +256,7 @@ class ares_dns_record:
     def __init__(self, name: str, type: int, record_class: int, ttl: int, data: Any) -> None: ...
     def _asdict(self) -> Dict[str, Any]: ...
 
-class ares_host_result:
+class ares_host_result(AresResult):
     """A host entry."""
     _fields: ClassVar[Tuple[str, ...]]
     __match_args__: ClassVar[Tuple[str, ...]]
@@ -266,7 +269,7 @@ class ares_host_result:
     def __init__(self, name: str, aliases: List[str], addresses: List[str]) -> None: ...
     def _asdict(self) -> Dict[str, Any]: ...
 
-class ares_nameinfo_result:
+class ares_nameinfo_result(AresResult):
     """A getnameinfo result."""
     _fields: ClassVar[Tuple[str, ...]]
     __match_args__: ClassVar[Tuple[str, ...]]
@@ -277,7 +280,7 @@ class ares_nameinfo_result:
     def __init__(self, node: str, service: Optional[str]) -> None: ...
     def _asdict(self) -> Dict[str, Any]: ...
 
-class ares_query_a_result:
+class ares_query_a_result(AresResult):
     """An A record."""
     type: ClassVar[str]
     _fields: ClassVar[Tuple[str, ...]]
@@ -289,7 +292,7 @@ class ares_query_a_result:
     def __init__(self, host: str, ttl: int) -> None: ...
     def _asdict(self) -> Dict[str, Any]: ...
 
-class ares_query_aaaa_result:
+class ares_query_aaaa_result(AresResult):
     """An AAAA record."""
     type: ClassVar[str]
     _fields: ClassVar[Tuple[str, ...]]
@@ -301,7 +304,7 @@ class ares_query_aaaa_result:
     def __init__(self, host: str, ttl: int) -> None: ...
     def _asdict(self) -> Dict[str, Any]: ...
 
-class ares_query_caa_result:
+class ares_query_caa_result(AresResult):
     """A CAA record."""
     type: ClassVar[str]
     _fields: ClassVar[Tuple[str, ...]]
@@ -317,7 +320,7 @@ class ares_query_caa_result:
     def __init__(self, critical: int, property: Union[str, bytes], value: Union[str, bytes], ttl: int) -> None: ...
     def _asdict(self) -> Dict[str, Any]: ...
 
-class ares_query_cname_result:
+class ares_query_cname_result(AresResult):
     """A CNAME record."""
     type: ClassVar[str]
     _fields: ClassVar[Tuple[str, ...]]
@@ -329,7 +332,7 @@ class ares_query_cname_result:
     def __init__(self, cname: str, ttl: int) -> None: ...
     def _asdict(self) -> Dict[str, Any]: ...
 
-class ares_query_dnskey_result:
+class ares_query_dnskey_result(AresResult):
     """A DNSKEY record."""
     type: ClassVar[str]
     _fields: ClassVar[Tuple[str, ...]]
@@ -347,7 +350,7 @@ class ares_query_dnskey_result:
     def __init__(self, flags: int, protocol: int, algorithm: int, public_key: bytes, ttl: int) -> None: ...
     def _asdict(self) -> Dict[str, Any]: ...
 
-class ares_query_ds_result:
+class ares_query_ds_result(AresResult):
     """A DS record."""
     type: ClassVar[str]
     _fields: ClassVar[Tuple[str, ...]]
@@ -365,7 +368,7 @@ class ares_query_ds_result:
     def __init__(self, key_tag: int, algorithm: int, digest_type: int, digest: bytes, ttl: int) -> None: ...
     def _asdict(self) -> Dict[str, Any]: ...
 
-class ares_query_https_result:
+class ares_query_https_result(AresResult):
     """An HTTPS record; params is a list of (key, bytes)."""
     type: ClassVar[str]
     _fields: ClassVar[Tuple[str, ...]]
@@ -381,7 +384,7 @@ class ares_query_https_result:
     def __init__(self, priority: int, target: str, params: List[Tuple[int, bytes]], ttl: int) -> None: ...
     def _asdict(self) -> Dict[str, Any]: ...
 
-class ares_query_mx_result:
+class ares_query_mx_result(AresResult):
     """An MX record."""
     type: ClassVar[str]
     _fields: ClassVar[Tuple[str, ...]]
@@ -395,7 +398,7 @@ class ares_query_mx_result:
     def __init__(self, host: str, priority: int, ttl: int) -> None: ...
     def _asdict(self) -> Dict[str, Any]: ...
 
-class ares_query_naptr_result:
+class ares_query_naptr_result(AresResult):
     """A NAPTR record."""
     type: ClassVar[str]
     _fields: ClassVar[Tuple[str, ...]]
@@ -417,7 +420,7 @@ class ares_query_naptr_result:
     def __init__(self, order: int, preference: int, flags: Union[str, bytes], service: Union[str, bytes], regex: Union[str, bytes], replacement: str, ttl: int) -> None: ...
     def _asdict(self) -> Dict[str, Any]: ...
 
-class ares_query_ns_result:
+class ares_query_ns_result(AresResult):
     """An NS record."""
     type: ClassVar[str]
     _fields: ClassVar[Tuple[str, ...]]
@@ -429,7 +432,7 @@ class ares_query_ns_result:
     def __init__(self, host: str, ttl: int) -> None: ...
     def _asdict(self) -> Dict[str, Any]: ...
 
-class ares_query_ptr_result:
+class ares_query_ptr_result(AresResult):
     """PTR records: the first name and the others as aliases."""
     type: ClassVar[str]
     _fields: ClassVar[Tuple[str, ...]]
@@ -443,7 +446,7 @@ class ares_query_ptr_result:
     def __init__(self, name: str, ttl: int, aliases: List[str]) -> None: ...
     def _asdict(self) -> Dict[str, Any]: ...
 
-class ares_query_soa_result:
+class ares_query_soa_result(AresResult):
     """An SOA record."""
     type: ClassVar[str]
     _fields: ClassVar[Tuple[str, ...]]
@@ -467,7 +470,7 @@ class ares_query_soa_result:
     def __init__(self, nsname: str, hostmaster: str, serial: int, refresh: int, retry: int, expires: int, minttl: int, ttl: int) -> None: ...
     def _asdict(self) -> Dict[str, Any]: ...
 
-class ares_query_srv_result:
+class ares_query_srv_result(AresResult):
     """An SRV record."""
     type: ClassVar[str]
     _fields: ClassVar[Tuple[str, ...]]
@@ -485,7 +488,7 @@ class ares_query_srv_result:
     def __init__(self, host: str, port: int, priority: int, weight: int, ttl: int) -> None: ...
     def _asdict(self) -> Dict[str, Any]: ...
 
-class ares_query_sshfp_result:
+class ares_query_sshfp_result(AresResult):
     """An SSHFP record."""
     type: ClassVar[str]
     _fields: ClassVar[Tuple[str, ...]]
@@ -501,7 +504,7 @@ class ares_query_sshfp_result:
     def __init__(self, algorithm: int, fp_type: int, fingerprint: bytes, ttl: int) -> None: ...
     def _asdict(self) -> Dict[str, Any]: ...
 
-class ares_query_svcb_result:
+class ares_query_svcb_result(AresResult):
     """An SVCB record; params is a list of (key, bytes)."""
     type: ClassVar[str]
     _fields: ClassVar[Tuple[str, ...]]
@@ -517,7 +520,7 @@ class ares_query_svcb_result:
     def __init__(self, priority: int, target: str, params: List[Tuple[int, bytes]], ttl: int) -> None: ...
     def _asdict(self) -> Dict[str, Any]: ...
 
-class ares_query_tlsa_result:
+class ares_query_tlsa_result(AresResult):
     """A TLSA record; data is the certificate association data."""
     type: ClassVar[str]
     _fields: ClassVar[Tuple[str, ...]]
@@ -535,7 +538,7 @@ class ares_query_tlsa_result:
     def __init__(self, usage: int, selector: int, matching_type: int, data: bytes, ttl: int) -> None: ...
     def _asdict(self) -> Dict[str, Any]: ...
 
-class ares_query_txt_result:
+class ares_query_txt_result(AresResult):
     """A TXT record; text is str when ASCII, else bytes (its character-strings joined)."""
     type: ClassVar[str]
     _fields: ClassVar[Tuple[str, ...]]
@@ -547,7 +550,19 @@ class ares_query_txt_result:
     def __init__(self, text: Union[str, bytes], ttl: int) -> None: ...
     def _asdict(self) -> Dict[str, Any]: ...
 
-class ares_query_uri_result:
+class ares_query_txt_result_chunk(AresResult):
+    """One character-string of a TXT record (pycares 4's name; TXT queries give ares_query_txt_result)."""
+    type: ClassVar[str]
+    _fields: ClassVar[Tuple[str, ...]]
+    __match_args__: ClassVar[Tuple[str, ...]]
+    @builtins.property
+    def text(self) -> Union[str, bytes]: ...
+    @builtins.property
+    def ttl(self) -> int: ...
+    def __init__(self, text: Union[str, bytes], ttl: int) -> None: ...
+    def _asdict(self) -> Dict[str, Any]: ...
+
+class ares_query_uri_result(AresResult):
     """A URI record."""
     type: ClassVar[str]
     _fields: ClassVar[Tuple[str, ...]]

@@ -14,6 +14,9 @@ What is resolved where:
   backend resolver (:mod:`pycares_ng.backends.select`: ``selectors``/epoll, so descriptors above
   1,024 are fine). Each thread has its own resolver, made on first use; :func:`configure` sets
   the Channel options they are made with (default: the system configuration).
+* Names and addresses of the hosts file get glibc's answers where c-ares' differ (the
+  "hosts-file names" section below): with Debian's default file, an IPv4 lookup reads its
+  ``::1 localhost ip6-localhost ip6-loopback`` line as 127.0.0.1, as glibc does.
 * What involves no name lookup at all is left to the C library, which is what makes the
   answers *identical* to :mod:`socket`'s: numeric addresses (always asked with
   ``AI_NUMERICHOST`` / ``NI_NUMERICHOST``, which forbid any lookup), ``host=None``, service
@@ -87,6 +90,9 @@ if sys.version_info >= (3, 10):  # socket.timeout is TimeoutError
 
     class HostTimeoutError(socket.herror, TimeoutError):
         """``herror(2, ...)`` (TRY_AGAIN) because no answer came in time; also a TimeoutError."""
+
+    class QueryTimeoutError(AresError, TimeoutError):
+        """``AresError(ARES_ETIMEOUT, ...)`` from :func:`query`; also a TimeoutError."""
 else:  # pragma: no cover - Python 3.9: socket.timeout is its own OSError subclass
     class GaiTimeoutError(socket.gaierror, socket.timeout, TimeoutError):
         """``gaierror(EAI_AGAIN, ...)`` because no answer came in time; also a TimeoutError."""
@@ -94,9 +100,8 @@ else:  # pragma: no cover - Python 3.9: socket.timeout is its own OSError subcla
     class HostTimeoutError(socket.herror, socket.timeout, TimeoutError):
         """``herror(2, ...)`` (TRY_AGAIN) because no answer came in time; also a TimeoutError."""
 
-
-class QueryTimeoutError(AresError, TimeoutError):
-    """``AresError(ARES_ETIMEOUT, ...)`` from :func:`query`; also a TimeoutError."""
+    class QueryTimeoutError(AresError, socket.timeout, TimeoutError):
+        """``AresError(ARES_ETIMEOUT, ...)`` from :func:`query`; also a TimeoutError."""
 
 
 _E = _core  # the ARES_E* constants live in the extension module
@@ -458,13 +463,155 @@ def _normal_ip(family: int, ip: Union[str, bytes]) -> str:
     return socket.inet_ntop(family, socket.inet_pton(family, text))
 
 
+# -- hosts-file names: glibc's per-line rules ------------------------------------------------------
+# glibc's nss_files reads the hosts file line by line and c-ares does not, in ways that matter for
+# Debian's and Ubuntu's default file ("::1 localhost ip6-localhost ip6-loopback" after
+# "127.0.0.1 localhost"); observed with glibc 2.36 and that file bind-mounted over /etc/hosts:
+#
+# * An IPv4 lookup (gethostbyname(_ex), getaddrinfo AF_INET, the IPv4 half of AF_INET6 with
+#   AI_V4MAPPED|AI_ALL, gethostbyaddr of an IPv4 address) reads a ::1 line as 127.0.0.1 and a
+#   ::ffff:a.b.c.d line as a.b.c.d, and skips other IPv6 lines. A forward lookup takes every
+#   matching line, one address each, repeats kept: "localhost" is 127.0.0.1 twice, and
+#   "ip6-localhost" is 127.0.0.1 (c-ares skips those lines, then asks DNS). The name is the first
+#   matching line's; the aliases are each line's other names, then its first name when that
+#   differs (strcmp). A reverse lookup takes the first line holding the address.
+# * Every other lookup takes only lines that list the name (or the address); c-ares >= 1.22
+#   merges lines that share a name or an address, so "ip6-localhost" would also get 127.0.0.1
+#   for AF_UNSPEC, and 127.0.0.1 the aliases of the ::1 line.
+#
+# So: the IPv4 lookup of a name that is on a ::1 or ::ffff: line, and the reverse lookup of an
+# address in the file, are answered here from the file (nothing sent); in file order, where
+# glibc's getaddrinfo sorts by RFC 6724 (the same order for the loopback lines of the default
+# file). Other forward lookups of a hosts-file name keep c-ares' answer and order, less any
+# address of a line that does not list the name. The file is the one c-ares reads
+# ($CARES_HOSTS, else /etc/hosts), parsed again when it changes; forward lookups use it only
+# where the hosts file comes before DNS in ``lookups`` (default "fb").
+
+_HostsLine = Tuple[int, bytes, str, Tuple[str, ...]]  # (family, packed address, first name, others)
+_HostsIndex = Tuple[Dict[bytes, List[_HostsLine]], Dict[Tuple[int, bytes], _HostsLine]]
+_hosts_state: Tuple[Any, _HostsIndex] = (None, ({}, {}))
+_LOOPBACK4 = socket.inet_aton("127.0.0.1")
+_LOOPBACK6 = socket.inet_pton(socket.AF_INET6, "::1")
+_V4MAPPED_PREFIX = bytes(10) + b"\xff\xff"
+
+
+def _ipv4_of(family: int, packed: bytes) -> Optional[bytes]:
+    """The IPv4 address nss_files reads a line as for an IPv4 lookup; None: the line is skipped."""
+    if family == socket.AF_INET:
+        return packed
+    if packed == _LOOPBACK6:
+        return _LOOPBACK4
+    return packed[12:] if packed[:12] == _V4MAPPED_PREFIX else None
+
+
+def _read_hosts(path: str) -> _HostsIndex:
+    """(name in lower case -> the lines that list it, in file order; (family, packed address) ->
+    the first line that has it, IPv4 also from ::1 and ::ffff: lines). Lines as nss_files takes
+    them: "#" starts a comment, then an address and names; a bad address skips the line."""
+    names: Dict[bytes, List[_HostsLine]] = {}
+    addresses: Dict[Tuple[int, bytes], _HostsLine] = {}
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return names, addresses
+    for raw in data.split(b"\n"):
+        fields = raw.split(b"#", 1)[0].split()
+        if len(fields) < 2:
+            continue
+        for family in (socket.AF_INET, socket.AF_INET6):
+            try:
+                packed = socket.inet_pton(family, fields[0].decode("ascii"))
+                break
+            except (OSError, UnicodeDecodeError, ValueError):
+                continue
+        else:
+            continue
+        line = (int(family), packed, _text(fields[1]), tuple(_text(n) for n in fields[2:]))
+        for key in {n.lower() for n in fields[1:]}:
+            names.setdefault(key, []).append(line)
+        addresses.setdefault((int(family), packed), line)
+        ipv4 = _ipv4_of(family, packed)
+        if family == socket.AF_INET6 and ipv4 is not None:
+            addresses.setdefault((int(socket.AF_INET), ipv4), line)
+    return names, addresses
+
+
+def _hosts_file() -> _HostsIndex:
+    """The parsed hosts file c-ares reads (one stat() a call; read again when it changed)."""
+    global _hosts_state
+    path = os.environ.get("CARES_HOSTS") or "/etc/hosts"
+    try:
+        st = os.stat(path)
+        key: Any = (path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    except OSError:
+        key = (path, None)
+    seen, index = _hosts_state
+    if seen != key:
+        index = _read_hosts(path)
+        _hosts_state = (key, index)
+    return index
+
+
+def _hosts_lines(name: bytes, source: Optional[_Slot]) -> List[_HostsLine]:
+    """The hosts-file lines that list ``name``; [] where DNS comes before the file."""
+    if not ((_slot() if source is None else source).options.get("lookups") or "fb").startswith("f"):
+        return []
+    return _hosts_file()[0].get(name.lower(), [])
+
+
+def _hosts_inet(lines: List[_HostsLine], nosort: bool = True
+                ) -> Optional[Tuple[str, List[str], List[Tuple[int, str, int]]]]:
+    """glibc's answer to an IPv4 lookup of a name whose hosts-file ``lines`` (_hosts_lines())
+    include a ::1 or ::ffff:a.b.c.d line: (name, aliases, [(AF_INET, ip, 0)]); else None.
+    ``nosort=False`` (getaddrinfo): repeats of an address side by side, as glibc's stable sort
+    leaves them."""
+    if not any(fam == socket.AF_INET6 and _ipv4_of(fam, packed) for fam, packed, _, _ in lines):
+        return None
+    canonical = ""
+    aliases: List[str] = []
+    found: List[Tuple[int, str, int]] = []
+    for fam, packed, first, others in lines:
+        ipv4 = _ipv4_of(fam, packed)
+        if ipv4 is None:
+            continue
+        if not found:
+            canonical, aliases = first, list(others)
+        else:
+            aliases.extend(others)
+            if first != canonical:
+                aliases.append(first)
+        found.append((int(socket.AF_INET), socket.inet_ntop(socket.AF_INET, ipv4), 0))
+    if not nosort:
+        rank: Dict[str, int] = {}
+        for entry in found:
+            rank.setdefault(entry[1], len(rank))
+        found.sort(key=lambda entry: rank[entry[1]])
+    return canonical, aliases, found
+
+
+def _hosts_reverse(ip: str) -> Optional[Tuple[str, List[str], List[str]]]:
+    """glibc's reverse lookup of ``ip`` (normalized) in the hosts file: (name, aliases, [ip])."""
+    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+    try:
+        line = _hosts_file()[1].get((int(family), socket.inet_pton(family, ip)))
+    except OSError:  # not an address nss_files could hold
+        return None
+    return None if line is None else (line[2], list(line[3]), [ip])
+
+
 def _forward(name: bytes, family: int, flags: int, timeout: Optional[float], *, nosort: bool = False,
              source: Optional[_Slot] = None) -> Tuple[str, List[str], List[Tuple[int, str, int]]]:
     """Look ``name`` up with c-ares: (canonical name, aliases, [(family, ip, scope_id)]).
     ``flags`` are socket.AI_*: AI_V4MAPPED and AI_ALL are applied here. ``source``: the resolvers
-    to ask (default: this thread's)."""
+    to ask (default: this thread's). Hosts-file names follow glibc's rules (above)."""
     if not _hnok(name):
         raise _gaierror(socket.EAI_NONAME)  # glibc sends no such name to DNS
+    lines = _hosts_lines(name, source)
+    if family == socket.AF_INET:
+        from_file = _hosts_inet(lines, nosort)
+        if from_file is not None:
+            return from_file
     mapped = family == socket.AF_INET6 and bool(flags & _AI_V4MAPPED)
     ares_flags = _core.ARES_AI_CANONNAME | (_core.ARES_AI_NOSORT if nosort else 0)
     ask = socket.AF_UNSPEC if mapped else family
@@ -485,10 +632,15 @@ def _forward(name: bytes, family: int, flags: int, timeout: Optional[float], *, 
                  node.addr[3] if node.family == socket.AF_INET6 else 0)
         if entry not in found:
             found.append(entry)
+    listed = {(fam, socket.inet_ntop(fam, packed)) for fam, packed, _, _ in lines if ask in (0, fam)}
+    if listed:  # c-ares answered from the file: only the addresses of lines that list the name
+        found = [a for a in found if a[:2] in listed] or found
     if mapped:
         v6 = [a for a in found if a[0] == socket.AF_INET6]
+        from_file = _hosts_inet(lines, nosort=False) if flags & _AI_ALL else None
         v4: List[Tuple[int, str, int]] = [(int(socket.AF_INET6), "::ffff:" + ip, 0)
-                                          for fam, ip, _ in found if fam == socket.AF_INET]
+                                          for fam, ip, _ in (from_file[2] if from_file else found)
+                                          if fam == socket.AF_INET]
         found = v6 + (v4 if (flags & _AI_ALL) or not v6 else [])
         if not found:
             raise _gaierror(_EAI_NODATA)
@@ -647,6 +799,9 @@ def _reverse(ip: str, timeout: Optional[float], source: Optional[_Slot] = None
         if deadline is not None:
             timeout = max(0.0, deadline - time.monotonic())
         if kind == "f":
+            from_file = _hosts_reverse(ip)  # glibc's rules (see the hosts-file section)
+            if from_file is not None:
+                return from_file
             try:
                 result = _resolve(lambda r: r.gethostbyaddr(ip), timeout, slot.files_resolver())
             except AresError as exc:

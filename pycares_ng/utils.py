@@ -47,21 +47,25 @@ def _encode_idna(name: str) -> bytes:
                 # UTS #46 mapping first, as browsers and glibc do: "Bücher" is "bücher".
                 out.append(_idna2008.alabel(_idna2008.uts46_remap(label, std3_rules=False, transitional=False)))
             except _idna2008.IDNAError as exc:
-                raise ValueError(f"name {name!r} is not a valid IDNA name: {exc}") from None
+                # UnicodeError (a ValueError), as pycares 4 raises: callers catch either.
+                raise UnicodeError(f"name {name!r} is not a valid IDNA name: {exc}") from None
         else:
             try:
                 out.append(label.encode("idna"))
             except UnicodeError as exc:
-                raise ValueError(f"name {name!r} is not a valid IDNA name: {exc}") from None
+                raise UnicodeError(f"name {name!r} is not a valid IDNA name: {exc}") from None
     return b".".join(out)
 
 
 def parse_name(name: Union[str, bytes]) -> bytes:
-    """The ASCII wire-ready form of ``name``: IDNA for non-ASCII text, checked for NUL, names
-    over 253 octets and labels over 63 octets (ValueError), TypeError for other types."""
-    from ._core import _encode_name
-
-    return _encode_name(name)
+    """``name`` as the bytes pycares 4 would send: ASCII text encoded, non-ASCII text through
+    IDNA (UnicodeError when it cannot be), bytes unchanged; TypeError for other types. As in
+    pycares 4 nothing else is checked here: queries report bad names through their callback."""
+    if isinstance(name, str):
+        return name.encode("ascii") if name.isascii() else _encode_idna(name)
+    if isinstance(name, bytes):
+        return name
+    raise TypeError("only str and bytes are supported")
 
 
 def reverse_address(ip: Union[str, bytes]) -> str:

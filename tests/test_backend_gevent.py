@@ -193,13 +193,7 @@ def test_options_from_environ():
 
 
 def test_registered():
-    try:
-        from importlib import metadata
-
-        eps = metadata.entry_points().select(group=pycares_ng.backends.GROUP)
-    except Exception:  # pragma: no cover
-        eps = []
-    if "gevent" not in {ep.name for ep in eps}:
+    if "gevent" not in pycares_ng.backends._entry_points():
         pytest.skip("the gevent entry point is not installed yet (pyproject.toml, then reinstall)")
     info = pycares_ng.backends.available()["gevent"]
     assert info.available, info.reason
@@ -403,3 +397,25 @@ def test_geventares_variables_in_child(child_env, dns_server):
     del env["PYCARES_NG_SERVERS"]
     env["GEVENTARES_SERVERS"] = dns_server.address
     assert run_child(GEVENTARES_CHILD, env) == ["GeventResolver", [dns_server.address], "192.0.2.10"]
+
+
+# -- the same as the socket module (glibc), hosts file over /etc/hosts ----------------------------
+
+@pytest.mark.parametrize("hosts", ["test", "debian"])
+def test_gevent_resolver_same_as_socket_module(tmp_path, hosts):
+    """GeventResolver (what gevent's monkey-patched socket module calls) and the socket module
+    (glibc), side by side in a private network + mount namespace: NSD's names on 127.0.0.1:53,
+    and a hosts file bind-mounted over /etc/hosts -- the test's own, or exactly Debian's default
+    one, whose "::1 localhost ip6-localhost ip6-loopback" line glibc reads as 127.0.0.1 for IPv4
+    lookups (tests/netns_compare.py, as test_blocking does for the blocking helpers)."""
+    import netns
+    import netns_compare
+
+    reason = netns.unavailable_reason()
+    if reason:
+        pytest.skip(f"no private network namespace here: {reason}")
+    report = netns_compare.run(hosts, "gevent", cwd=tmp_path)
+    assert report["version"] == pycares_ng.ARES_VERSION
+    assert report["cases"] > 200
+    assert netns_compare.problems(report) == []
+    assert len(report["order_only"]) <= 5, report["order_only"]

@@ -346,7 +346,7 @@ def test_close_with_100_pending(fault_server, closer):
     assert ch.closed is False
     getattr(ch, closer)()
     assert ch.closed is True
-    assert tally.calls == {i: [ares_errno.ARES_EDESTRUCTION] for i in range(100)}
+    assert tally.calls == {i: [ares_errno.ARES_ECANCELLED] for i in range(100)}
     ch.close()
     ch.destroy()
     assert tally.total() == 100
@@ -370,7 +370,7 @@ def test_close_idempotent_and_releases_sockets(fault_server):
 
 def test_close_from_inside_a_callback(fault_server):
     """The first answer's callback closes the channel: every other pending request still gets
-    exactly one callback (ARES_EDESTRUCTION)."""
+    exactly one callback (ARES_ECANCELLED)."""
     fault_server.mode = "drop"
     fault_server.rules["first.test"] = "answer"
     ch = make_channel(fault_server.address)
@@ -387,7 +387,7 @@ def test_close_from_inside_a_callback(fault_server):
         ch.query(f"later{i}.test", A, tally.cb_for(i))
     assert run_until(ch, lambda: ch.closed, 5.0)
     assert results == [None, True]
-    assert tally.calls == {i: [ares_errno.ARES_EDESTRUCTION] for i in range(20)}
+    assert tally.calls == {i: [ares_errno.ARES_ECANCELLED] for i in range(20)}
     with pytest.raises(RuntimeError, match="Channel is closed"):
         ch.getsock()
 
@@ -409,7 +409,7 @@ def test_close_from_inside_a_destruction_callback(fault_server):
     for i in range(3):
         ch.query(f"d{i}.test", A, cb)
     ch.close()
-    assert seen == [ares_errno.ARES_EDESTRUCTION, "Channel is closed"] * 3
+    assert seen == [ares_errno.ARES_ECANCELLED, "Channel is closed (destroyed), no new queries allowed"] * 3
 
 
 def test_query_from_inside_a_callback(fault_server):
@@ -468,7 +468,7 @@ def test_reinit_and_set_servers_from_inside_a_callback(fault_server, second_serv
 
 
 def test_close_from_inside_sock_state_cb(fault_server):
-    """sock_state_cb may close the channel: the pending query gets ARES_EDESTRUCTION once."""
+    """sock_state_cb may close the channel: the pending query gets ARES_ECANCELLED once."""
     fault_server.mode = "drop"
     holder = {}
     events = []
@@ -482,7 +482,7 @@ def test_close_from_inside_sock_state_cb(fault_server):
     c = Collector()
     ch.query("close-in-sock-cb.test", A, c.cb)
     assert ch.closed
-    assert c.one == (None, ares_errno.ARES_EDESTRUCTION)
+    assert c.one == (None, ares_errno.ARES_ECANCELLED)
     fd = events[0][0]
     assert events == [(fd, True, False), (fd, False, False)]
 
@@ -503,7 +503,7 @@ def test_callback_resurrecting_a_collected_channel(fault_server):
     submit()
     gc.collect()
     [(ch, err)] = saved
-    assert err == ares_errno.ARES_EDESTRUCTION
+    assert err == ares_errno.ARES_ECANCELLED
     assert ch.closed
     with pytest.raises(RuntimeError, match="Channel is closed"):
         ch.query("again.test", A, lambda r, e: None)
@@ -525,7 +525,7 @@ def test_close_from_another_thread(fault_server):
     t.join(5.0)
     assert not t.is_alive()
     assert ch.closed
-    assert tally.calls == {i: [ares_errno.ARES_EDESTRUCTION] for i in range(10)}
+    assert tally.calls == {i: [ares_errno.ARES_ECANCELLED] for i in range(10)}
 
 
 def test_context_manager(fault_server):
@@ -537,7 +537,7 @@ def test_context_manager(fault_server):
         ch.query("never.test", A, tally.cb_for("never"))
         assert not ch.closed
     assert ch.closed
-    assert tally.calls == {"never": [ares_errno.ARES_EDESTRUCTION]}
+    assert tally.calls == {"never": [ares_errno.ARES_ECANCELLED]}
 
 
 def test_context_manager_closes_on_exception(fault_server):
@@ -585,7 +585,7 @@ def test_callback_exceptions_during_close(fault_server, monkeypatch):
     for i in range(5):
         ch.query(f"x{i}.test", A, bad_cb)
     ch.close()
-    assert calls == [ares_errno.ARES_EDESTRUCTION] * 5
+    assert calls == [ares_errno.ARES_ECANCELLED] * 5
     assert len(hooked) == 5
 
 
@@ -602,7 +602,7 @@ def test_dropped_channel_with_100_pending(fault_server):
     del ch
     gc.collect()
     assert ref() is None
-    assert tally.calls == {i: [ares_errno.ARES_EDESTRUCTION] for i in range(100)}
+    assert tally.calls == {i: [ares_errno.ARES_ECANCELLED] for i in range(100)}
 
 
 def test_dropped_channel_in_a_reference_cycle(fault_server):
@@ -624,7 +624,7 @@ def test_dropped_channel_in_a_reference_cycle(fault_server):
     assert ref() is not None  # kept alive by the cycle only
     gc.collect()
     assert ref() is None
-    assert results == {i: [(ares_errno.ARES_EDESTRUCTION, True)] for i in range(100)}
+    assert results == {i: [(ares_errno.ARES_ECANCELLED, True)] for i in range(100)}
     assert open_fds() == before
 
 
@@ -662,7 +662,7 @@ def test_event_thread_close_with_100_pending(fault_server):
     assert fault_server.wait_for_queries(100, 5.0)
     ch.close()
     assert ch.closed and ch.event_thread is False
-    assert tally.calls == {i: [ares_errno.ARES_EDESTRUCTION] for i in range(100)}
+    assert tally.calls == {i: [ares_errno.ARES_ECANCELLED] for i in range(100)}
 
 
 def test_event_thread_cancel(fault_server):
@@ -708,7 +708,7 @@ def test_event_thread_close_from_inside_a_callback(fault_server):
     assert closed.wait(5.0)
     assert first == [None]
     assert ch.closed and ch.event_thread is False
-    assert tally.calls == {i: [ares_errno.ARES_EDESTRUCTION] for i in range(10)}
+    assert tally.calls == {i: [ares_errno.ARES_ECANCELLED] for i in range(10)}
 
 
 def test_event_thread_channel_dropped_with_pending(fault_server):
@@ -726,7 +726,7 @@ def test_event_thread_channel_dropped_with_pending(fault_server):
     ref = submit()
     gc.collect()
     assert ref() is None
-    assert results == {i: [ares_errno.ARES_EDESTRUCTION] for i in range(50)}
+    assert results == {i: [ares_errno.ARES_ECANCELLED] for i in range(50)}
 
 
 # ---- subclassing ---------------------------------------------------------------------------
@@ -766,7 +766,7 @@ def test_subclass_dropped_with_pending_is_collected(fault_server):
     del ch
     gc.collect()
     assert ref() is None
-    assert sorted(answers) == sorted((f"s{i}.test", ares_errno.ARES_EDESTRUCTION) for i in range(5))
+    assert sorted(answers) == sorted((f"s{i}.test", ares_errno.ARES_ECANCELLED) for i in range(5))
 
 
 def test_subclass_forgetting_super_init():
@@ -828,8 +828,8 @@ def test_no_reference_or_memory_leak_over_2000_bad_calls(fault_server):
         called.append(err)
 
     bad_calls = [
-        lambda: ch.query("a..b", A, cb),
-        lambda: ch.query("x" * 64, A, cb),
+        lambda: ch.query("a\0b", A, cb),
+        lambda: ch.query(b"x\0", A, cb),
         lambda: ch.query("ok.test", 9999, cb),
         lambda: ch.query("ok.test", A, cb, query_class=77),
         lambda: ch.search("\u00e9" * 400, A, cb),
@@ -1024,14 +1024,13 @@ def test_utils_parse_name():
     assert utils.parse_name("b\u00fccher.example") == b"xn--bcher-kva.example"
     assert utils.parse_name("\u00e9t\u00e9.test") == b"xn--t-9fab.test"
     assert utils.parse_name("a" * 63) == b"a" * 63
-    with pytest.raises(ValueError, match="NUL"):
-        utils.parse_name("a\0b")
-    with pytest.raises(ValueError, match="253"):
-        utils.parse_name("ab." * 84 + "ab")
-    with pytest.raises(ValueError, match="63"):
-        utils.parse_name("a" * 64)
-    with pytest.raises(ValueError, match="empty label"):
-        utils.parse_name("a..b")
+    # as pycares 4's parse_name: no DNS checks here (queries report bad names via the callback)
+    assert utils.parse_name("ab." * 84 + "ab") == b"ab." * 84 + b"ab"
+    assert utils.parse_name("a..b") == b"a..b"
+    with pytest.raises(UnicodeError, match="not a valid IDNA name"):
+        utils.parse_name("\u00e9" * 100 + ".test")
+    assert pycares_ng.parse_name is utils.parse_name
+    assert pycares_ng.ascii_bytes("abc") == b"abc" and pycares_ng.maybe_str(b"abc") == "abc"
     with pytest.raises(TypeError):
         utils.parse_name(42)
     with pytest.raises(TypeError):

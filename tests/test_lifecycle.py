@@ -154,7 +154,7 @@ def test_closed_channel_methods_raise(dns_server, event_thread):
         try:
             value = call()
         except RuntimeError as exc:
-            assert str(exc) == "Channel is closed", name
+            assert str(exc) == "Channel is closed (destroyed), no new queries allowed", name
         else:
             not_raising[name] = value
     assert not_raising == {}
@@ -533,7 +533,7 @@ def test_memory_per_pending_query(event_thread):
     assert out["rss_per_query"] < 4096, out
     assert out["unanswered_before_close"]
     assert out["once_each"]
-    assert out["errs"] == [EDESTRUCTION]
+    assert out["errs"] == [ECANCELLED]
 
 
 # ---- 8. os.fork() ---------------------------------------------------------------------------
@@ -748,9 +748,12 @@ import select
 import sys
 import threading
 import time
+import warnings
 
 import pycares_ng
 
+# Python 3.12+ warns on fork() while the event thread runs; forking then is what this tests.
+warnings.filterwarnings("ignore", ".*fork.*", DeprecationWarning)
 server, resolv, event_thread = sys.argv[1:4]
 threaded = event_thread == "1"
 A = pycares_ng.QUERY_TYPE_A

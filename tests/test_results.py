@@ -32,6 +32,7 @@ SAMPLES = {
                               60, 3600),
     "ares_query_srv_result": ("sip1.example.test", 5060, 10, 60, 900),
     "ares_query_txt_result": ("hello world", 250),
+    "ares_query_txt_result_chunk": (b"hello", 250),
     "ares_query_naptr_result": (100, 10, "S", "SIP+D2U", "", "_sip._udp.example.test", 1200),
     "ares_query_caa_result": (128, "issuewild", ";", 2400),
     "ares_query_uri_result": (10, 1, "https://www.example.test/", 3300),
@@ -62,6 +63,7 @@ FIELDS = {
     "ares_query_soa_result": ("nsname", "hostmaster", "serial", "refresh", "retry", "expires", "minttl", "ttl"),
     "ares_query_srv_result": ("host", "port", "priority", "weight", "ttl"),
     "ares_query_txt_result": ("text", "ttl"),
+    "ares_query_txt_result_chunk": ("text", "ttl"),
     "ares_query_naptr_result": ("order", "preference", "flags", "service", "regex", "replacement", "ttl"),
     "ares_query_caa_result": ("critical", "property", "value", "ttl"),
     "ares_query_uri_result": ("priority", "weight", "target", "ttl"),
@@ -85,6 +87,7 @@ TYPE_LABELS = {
     "ares_query_a_result": "A", "ares_query_aaaa_result": "AAAA", "ares_query_cname_result": "CNAME",
     "ares_query_mx_result": "MX", "ares_query_ns_result": "NS", "ares_query_ptr_result": "PTR",
     "ares_query_soa_result": "SOA", "ares_query_srv_result": "SRV", "ares_query_txt_result": "TXT",
+    "ares_query_txt_result_chunk": "TXT",
     "ares_query_naptr_result": "NAPTR", "ares_query_caa_result": "CAA", "ares_query_uri_result": "URI",
     "ares_query_tlsa_result": "TLSA", "ares_query_https_result": "HTTPS", "ares_query_svcb_result": "SVCB",
     "ares_query_ds_result": "DS", "ares_query_dnskey_result": "DNSKEY", "ares_query_sshfp_result": "SSHFP",
@@ -127,6 +130,14 @@ def other_value(value):
 # ---------------------------------------------------------------------------------------------
 # The set of classes, their fields and labels.
 # ---------------------------------------------------------------------------------------------
+
+def test_every_result_class_is_an_aresresult():
+    """pycares 4 code checks isinstance(r, pycares.AresResult)."""
+    for name in NAMES:
+        assert issubclass(cls_of(name), pycares_ng.AresResult), name
+        assert isinstance(cls_of(name)(*SAMPLES[name]), pycares_ng.AresResult)
+    assert not issubclass(pycares_ng.Channel, pycares_ng.AresResult)
+
 
 def test_every_result_class_is_covered():
     found = {n for n in dir(_core) if n.startswith("ares_") and isinstance(getattr(_core, n), type)}

@@ -152,13 +152,13 @@ def test_query_loop_racing_close_from_another_thread(dns_server, event_thread):
         assert alive == [], f"round {rnd}: threads still running: {alive}"
         assert unexpected == []
         assert ch.closed
-        assert refused in ([], ["Channel is closed"])
+        assert refused in ([], ["Channel is closed (destroyed), no new queries allowed"])
         assert len(accepted) >= 300
         assert sorted(calls) == accepted, f"round {rnd}: callbacks for {len(calls)} of {len(accepted)} accepted"
         twice = {i: v for i, v in calls.items() if len(v) != 1}
         assert twice == {}, f"round {rnd}: {len(twice)} requests called back more than once"
         wrong = [(i, (res, err)) for i, ((res, err),) in calls.items()
-                 if err != EDESTRUCTION and not bench_ok(i, res, err)]
+                 if err != ECANCELLED and not bench_ok(i, res, err)]
         assert wrong == [], wrong[:5]
         with pytest.raises(RuntimeError, match="Channel is closed"):
             ch.query("after.bench.test", A, lambda r, e: None)
@@ -338,7 +338,7 @@ def child_callbacks_cancel_and_close_under_load(server: str, resolv: str, event_
                 ch.close()
                 closes[0] += 1
         except RuntimeError as exc:  # closed meanwhile: the only acceptable error
-            if str(exc) != "Channel is closed":
+            if not str(exc).startswith("Channel is closed (destroyed)"):
                 inner_errors.append(repr(exc))
         except BaseException as exc:  # noqa: BLE001
             inner_errors.append(repr(exc))
@@ -389,7 +389,7 @@ def test_callbacks_cancel_and_close_own_channel_under_load(dns_server, event_thr
     out = run_child("child_callbacks_cancel_and_close_under_load", dns_server.address, empty_resolv_conf(),
                     int(event_thread), 50, timeout=60.0)
     assert out["unexpected"] == [] and out["inner_errors"] == []
-    assert out["refused"] in ([], ["Channel is closed"])
+    assert out["refused"] in ([], ["Channel is closed (destroyed), no new queries allowed"])
     assert not out["loop_alive"]
     assert (out["missing"], out["unasked"]) == ([], []), out
     assert out["called_keys_match"], out
@@ -399,8 +399,8 @@ def test_callbacks_cancel_and_close_own_channel_under_load(dns_server, event_thr
     kinds = out["kinds"]
     assert set(kinds) <= {"ok", str(ECANCELLED), str(EDESTRUCTION)}, kinds
     assert kinds.get("ok", 0) >= 1000, kinds
-    assert kinds.get(str(ECANCELLED), 0) >= out["cancels"], kinds
-    assert kinds.get(str(EDESTRUCTION), 0) >= 1, kinds
+    # every cancel() ends at least one request; close() at least one more (ECANCELLED, as pycares 4)
+    assert kinds.get(str(ECANCELLED), 0) >= out["cancels"] + 1, kinds
     assert sum(kinds.values()) == out["accepted"]
 
 
@@ -482,7 +482,7 @@ def test_sock_state_cb_never_called_after_close_returns(dns_server):
                         ch.process_read_fd(fd)
                     ch.process_fd(BAD, BAD)
             except RuntimeError as exc:
-                if str(exc) != "Channel is closed":
+                if not str(exc).startswith("Channel is closed (destroyed)"):
                     unexpected.append(repr(exc))
             except BaseException as exc:  # noqa: BLE001
                 unexpected.append(repr(exc))
@@ -595,7 +595,7 @@ def test_close_while_the_event_thread_is_closing_from_a_callback(fault_server):
     at_return = len(delivered)
     assert wait_for_count(delivered, 2000, 10.0)
     assert at_return == 2000, f"main thread's close() returned with {at_return} of 2000 callbacks delivered"
-    assert delivered == [EDESTRUCTION] * 2000
+    assert delivered == [ECANCELLED] * 2000
 
 
 def wait_for_count(items, n, timeout):
@@ -650,4 +650,4 @@ def test_callbacks_that_query_with_a_backlog_do_not_nest(sink, monkeypatch, even
     assert max(depths) - min(depths) <= 5, f"callback stack depth grew from {min(depths)} to {max(depths)}"
     assert len(depths) == n
     assert hooked == [] and refused == [], (len(hooked), set(hooked), len(refused), set(refused))
-    assert follow_calls == [EDESTRUCTION] * n
+    assert follow_calls == [ECANCELLED] * n
