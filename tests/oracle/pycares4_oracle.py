@@ -32,6 +32,8 @@ import pycares
 import pycares_ng
 from pycares_ng.testing import FaultServer, encode_name
 
+from helpers import empty_resolv_conf  # noqa: F401  (re-exported for the table)
+
 MISSING = "<missing>"
 DEFAULT = object()  # "use the harness default for this Channel option"
 
@@ -154,15 +156,6 @@ HOSTS_TEXT = """\
 127.0.0.1 localhost
 ::1 localhost
 """
-
-
-def empty_resolv_conf() -> str:
-    global _EMPTY_RESOLV
-    if _EMPTY_RESOLV is None:
-        fd, path = tempfile.mkstemp(prefix="oracle4-resolv-", suffix=".conf")
-        os.close(fd)
-        _EMPTY_RESOLV = path
-    return _EMPTY_RESOLV
 
 
 def hosts_file() -> str:
