@@ -1,6 +1,8 @@
 /* pycares_ng._core: module definition, state, constants and module-level functions. */
 #include "module.h"
 
+#include <limits.h>
+
 #include <dlfcn.h>
 
 #include "answer.h"
@@ -48,12 +50,19 @@ static PyObject *mod_strerror(PyObject *module, PyObject *arg)
     long code = PyLong_AsLong(arg);
     if (code == -1 && PyErr_Occurred())
         return NULL;
+    if (code < INT_MIN || code > INT_MAX) /* as pycares 4: never a message for a truncated code */
+        return PyErr_Format(PyExc_OverflowError, "error code %ld out of range", code);
+    /* Codes newer than the loaded libcares (1.18 says "unknown"): c-ares 1.34's messages. */
+    if (code == ARES_ESERVICE)
+        return PyUnicode_FromString("Invalid service name or number");
+    if (code == 26) /* ARES_ENOSERVER, c-ares >= 1.32 */
+        return PyUnicode_FromString("No DNS servers were configured");
     return PyUnicode_FromString(ares_strerror((int)code));
 }
 
 /* What the loaded libcares says about thread safety; ares_threadsafety() only exists from
  * 1.23, so look it up in the library actually loaded instead of compiling a call to it. */
-static PyObject *mod_threadsafety(PyObject *module, PyObject *unused)
+static PyObject *mod_libcares_threadsafety(PyObject *module, PyObject *unused)
 {
     Dl_info info;
     int safe = 0;
@@ -68,6 +77,13 @@ static PyObject *mod_threadsafety(PyObject *module, PyObject *unused)
         }
     }
     return PyBool_FromLong(safe);
+}
+
+/* What programs ask ares_threadsafety() (aiodns: "may I use event_thread=True?"): with pycares_ng
+ * always yes, whatever libcares says. */
+static PyObject *mod_threadsafety(PyObject *module, PyObject *unused)
+{
+    Py_RETURN_TRUE;
 }
 
 static int buffer_arg(PyObject *arg, Py_buffer *view)
@@ -158,8 +174,10 @@ static PyMethodDef module_methods[] = {
      "_shutdown()\n--\n\nClose every channel that runs an I/O thread (registered with atexit)."},
     {"strerror", mod_strerror, METH_O, "strerror(code)\n--\n\nThe c-ares message for an ARES_E* code."},
     {"ares_threadsafety", mod_threadsafety, METH_NOARGS,
-     "ares_threadsafety()\n--\n\nWhether the loaded libcares was built thread-safe. pycares_ng's own "
-     "per-channel lock makes every Channel method thread-safe either way."},
+     "ares_threadsafety()\n--\n\nTrue: every Channel method is thread-safe and event_thread=True works, "
+     "on every supported c-ares (pycares_ng's own lock and I/O thread)."},
+    {"_libcares_threadsafety", mod_libcares_threadsafety, METH_NOARGS,
+     "_libcares_threadsafety()\n--\n\nWhether the loaded libcares itself was built thread-safe."},
     {"_parse_answer", mod_parse_answer, METH_VARARGS,
      "_parse_answer(reply, query_type)\n--\n\nParse a raw reply as query() would (for tests and tools)."},
     {"_parse_message", mod_parse_message, METH_O,

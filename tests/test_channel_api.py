@@ -997,10 +997,12 @@ def test_versions_and_threadsafety():
     assert CARES >= (1, 18, 0)
     assert isinstance(pycares_ng.__version__, str)
     assert re.match(r"\d+\.\d+", pycares_ng.__version__)
-    safe = pycares_ng.ares_threadsafety()
-    assert type(safe) is bool
-    # ares_threadsafety() exists from c-ares 1.23 (Debian builds it with threads); before, False
-    assert safe is (CARES >= (1, 23, 0))
+    # What aiodns asks before choosing event_thread=True: pycares_ng's answer is always yes.
+    assert pycares_ng.ares_threadsafety() is True
+    with pycares_ng.Channel(servers=["127.0.0.1"], resolvconf_path=os.devnull, event_thread=True) as ch:
+        assert ch.event_thread is True
+    # libcares' own answer: ares_threadsafety() exists from c-ares 1.23 (Debian builds it with threads)
+    assert pycares_ng._core._libcares_threadsafety() is (CARES >= (1, 23, 0))
 
 
 def test_utils_ascii_bytes_and_maybe_str():
