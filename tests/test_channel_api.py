@@ -8,6 +8,7 @@ import gc
 import os
 import re
 import select
+import socket
 import sys
 import threading
 import time
@@ -859,6 +860,51 @@ def test_no_reference_or_memory_leak_over_2000_bad_calls(fault_server):
     assert grown < 200_000, grown
     assert called == []
     assert resolve(ch, "after-2000-bad.test", A)[1] is None
+
+
+def test_no_reference_or_memory_leak_over_2000_reported_bad_calls(fault_server):
+    """Bad input pycares 4 reports through the callback (ARES_EBADNAME, ENOTIMP, EBADFAMILY):
+    each call back exactly once, and nothing stays behind."""
+    ch = make_channel(fault_server.address)
+    called = []
+
+    def cb(result, err):
+        called.append(err)
+
+    calls = [
+        lambda: ch.query("a" * 300, A, cb),
+        lambda: ch.search("x" * 64 + ".test", A, cb),
+        lambda: ch.query_dns("a..b", A, cb),
+        lambda: ch.gethostbyname("www.example.test", -1, cb),
+        lambda: ch.gethostbyname("b" * 300, socket.AF_INET, cb),
+        lambda: ch.getaddrinfo("www.example.test", 80, cb, family=99),
+        lambda: ch.getaddrinfo("c" * 300, None, cb),
+    ]
+
+    def run(n):
+        for i in range(n):
+            calls[i % len(calls)]()
+        ch.process_fd(pycares_ng.ARES_SOCKET_BAD, pycares_ng.ARES_SOCKET_BAD)
+
+    run(210)  # warm-up
+    gc.collect()
+    refs = sys.getrefcount(cb)
+    tracemalloc.start()
+    try:
+        gc.collect()
+        start = tracemalloc.get_traced_memory()[0]
+        del called[:]
+        run(2100)
+        assert len(called) == 2100
+        del called[:]
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - start
+    finally:
+        tracemalloc.stop()
+    assert sys.getrefcount(cb) == refs
+    assert grown < 200_000, grown
+    assert fault_server.queries == []
+    assert resolve(ch, "after-2100-reported.test", A)[1] is None
 
 
 def test_500_channels_created_and_closed(fault_server):
