@@ -137,9 +137,9 @@ static int Channel_init(PyObject *self, PyObject *args, PyObject *kwargs)
     INT_OPT(flags, "flags", 0, INT_MAX, flags, ARES_OPT_FLAGS);
     if ((rc = seconds_option(timeout, "timeout", &secs)) < 0)
         goto fail;
-    if (rc) {
+    if (rc && secs > 0) { /* 0 is c-ares' default, as pycares 4 (c-ares >= 1.2x) has it */
         int ms = (int)(secs * 1000.0);
-        c->opts.timeout = ms > 0 ? ms : (secs > 0 ? 1 : 0);
+        c->opts.timeout = ms > 0 ? ms : 1;
         c->optmask |= ARES_OPT_TIMEOUTMS;
     }
     INT_OPT(tries, "tries", 1, INT_MAX, tries, ARES_OPT_TRIES);

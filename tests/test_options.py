@@ -683,3 +683,17 @@ def test_positional_options_in_pycares_order(fault_server):
     assert resolve(ch, "pos", A, method="search")[1] is None
     assert [(q.qname, q.rd) for q in fault_server.queries] == [("pos.dom.test", False)]
     assert ares_errno.errorcode[ares_errno.ARES_ETIMEOUT] == "ARES_ETIMEOUT"
+
+
+def test_timeout_zero_means_the_default(fault_server):
+    """timeout=0 leaves c-ares' default (pycares 4 on its c-ares behaves so): queries do not time
+    out at once."""
+    fault_server.mode = "drop"
+    ch = make_channel(fault_server.address, timeout=0)
+    c = Collector()
+    ch.query("silent.test", pycares_ng.QUERY_TYPE_A, c.cb)
+    assert ch.timeout() >= 1.0
+    ch.process_fd(pycares_ng.ARES_SOCKET_BAD, pycares_ng.ARES_SOCKET_BAD)
+    assert c.calls == []
+    ch.close()
+    assert c.calls == [(None, pycares_ng.errno.ARES_ECANCELLED)]
