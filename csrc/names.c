@@ -105,9 +105,11 @@ static Py_ssize_t encode(module_state *st, PyObject *name, char *buf, const char
     }
     const char *problem = name_check(data, (size_t)n);
     if (problem != NULL) {
+        /* A NUL is refused outright: pycares 4 would send the name cut short at it. (Checked
+         * before tmp goes: data may point into it.) */
+        int nul = memchr(data, '\0', (size_t)n) != NULL;
         Py_XDECREF(tmp);
-        /* A NUL is refused outright: pycares 4 would send the name cut short at it. */
-        if (report && memchr(data, '\0', (size_t)n) == NULL)
+        if (report && !nul)
             return NAME_REPORT;
         PyErr_Format(PyExc_ValueError, "%s %s", what, problem);
         return -1;
