@@ -232,14 +232,36 @@ class Resolver(_BaseResolver):
 
     def wait(self, future: "AsyncResult", timeout: Optional[float] = None) -> Any:
         """Block the calling greenlet until ``future`` is done; return its result or raise its
-        error. After ``timeout`` seconds, the builtin TimeoutError (the request keeps running;
-        its late answer is dropped)."""
-        try:
-            return future.get(timeout=timeout)
-        except gevent.Timeout as exc:
-            if future.ready():  # pragma: no cover - answered at the very moment
-                return future.get()
-            raise TimeoutError(f"no DNS answer within {timeout} s") from exc
+        error. After ``timeout`` seconds, the builtin TimeoutError.
+
+        Only that ``timeout`` becomes an error of the lookup. Anything else raised into the
+        waiting greenlet — a :class:`gevent.Timeout` the caller started around the lookup,
+        ``GreenletExit`` from ``Greenlet.kill()``, ``KeyboardInterrupt`` — propagates unchanged.
+        Either way the caller no longer waits and the request is dropped: when it is the
+        channel's only pending request it is cancelled at once (c-ares cancels only all of a
+        channel's requests), otherwise it runs to its end and its answer is dropped; its
+        callback runs exactly once."""
+        if not future.ready():
+            try:
+                # AsyncResult.wait() ends at its own timeout without raising, and lets every
+                # other exception through (AsyncResult.get(timeout=) raises a gevent.Timeout
+                # that cannot be told apart from the caller's).
+                future.wait(timeout)
+            except BaseException:
+                self._abandon(future)
+                raise
+            if not future.ready():
+                self._abandon(future)
+                raise TimeoutError(f"no DNS answer within {timeout} s")
+        return future.get(block=False)
+
+    def _abandon(self, future: "AsyncResult") -> None:
+        """Nobody waits for ``future`` any more: drop its request. c-ares cancels only all of a
+        channel's requests at once, so the request is cancelled at once (its socket and timer
+        released) when it is the channel's only pending one; otherwise it runs to its end and
+        its answer is dropped. Either way its callback runs exactly once and nothing is kept."""
+        if not future.ready() and self._pending == 1 and not self._closed:
+            self.cancel()
 
 
 # -- the resolver gevent uses ----------------------------------------------------------------------
@@ -345,6 +367,13 @@ class GeventResolver:
     settings) unless ``use_environ=False``; keyword arguments override them. With none, the
     system configuration (``/etc/resolv.conf``, ``/etc/hosts`` or ``CARES_HOSTS``) is used. In a
     forked child the channel is made again on first use.
+
+    A lookup blocks only the calling greenlet, and only the resolver's own timeouts are lookup
+    errors (the channel's ``timeout``/``tries``: ``gaierror(EAI_AGAIN)``, also a TimeoutError).
+    Whatever else is raised into the greenlet while it waits — a :class:`gevent.Timeout` the
+    caller started around the lookup (``with gevent.Timeout(5): ...``), ``GreenletExit`` from
+    ``kill()``, ``KeyboardInterrupt`` — propagates unchanged, and the request is dropped (see
+    :meth:`Resolver.wait`).
     """
 
     def __init__(self, hub: Any = None, use_environ: bool = True, **channel_options: Any) -> None:
@@ -431,10 +460,16 @@ class GeventResolver:
         canonical, aliases, found = _shapes._forward(name, family, 0, None, nosort=True, source=source)
         return canonical, aliases, [ip for _, ip, _ in found]
 
-    def getaddrinfo(self, host: Any, port: Any, family: int = 0, type: int = 0, proto: int = 0,
-                    flags: int = 0) -> List[Any]:
-        """:func:`socket.getaddrinfo`."""
-        return _shapes._getaddrinfo(self._current(), host, port, family, type, proto, flags, None)
+    def getaddrinfo(self, host: Any, port: Any, family: int = 0, socktype: int = 0, proto: int = 0,
+                    flags: int = 0, *, type: Optional[int] = None) -> List[Any]:
+        """:func:`socket.getaddrinfo`, with the parameter names of gevent's own resolvers
+        (``socktype``); ``type=``, :mod:`socket`'s name (which gevent's thread resolver passes
+        on), is taken too."""
+        if type is not None:
+            if socktype:
+                raise TypeError("getaddrinfo() got both 'socktype' and 'type'")
+            socktype = type
+        return _shapes._getaddrinfo(self._current(), host, port, family, socktype, proto, flags, None)
 
     def gethostbyaddr(self, ip_address: Union[str, bytes]) -> Tuple[str, List[str], List[str]]:
         """:func:`socket.gethostbyaddr`: ``(name, aliases, addresses)``; :class:`socket.herror`

@@ -30,10 +30,10 @@ from __future__ import annotations
 import asyncio
 import socket
 import warnings
-from typing import Any, Dict, List, Optional, Tuple, Union, cast
+from typing import Any, Dict, List, Optional, Tuple, cast
 
+from .. import blocking as _shapes
 from .._core import AresError
-from ..blocking import _gaierror, _gaierror_from
 from .asyncio import AsyncioDriver
 from .asyncio import Resolver as _AsyncioResolver
 
@@ -121,25 +121,51 @@ class Resolver(_AsyncioResolver):
         return self._driver.io_loop
 
 
-def _text(value: Union[str, bytes]) -> str:
-    return value.decode("ascii") if isinstance(value, bytes) else value
+def _idna_refuses(host: Any) -> bool:
+    if not isinstance(host, str):
+        return False
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return True
+    return False
 
 
-def _pairs(result: Any) -> List[Tuple[int, Any]]:
-    """ares_addrinfo_result -> [(family, sockaddr)] as socket.getaddrinfo would give them."""
-    pairs: List[Tuple[int, Any]] = []
-    for node in result.nodes:
-        family = socket.AddressFamily(node.family)
-        if family == socket.AF_INET6:
-            ip, port, flowinfo, scope_id = node.addr
-            sockaddr: Tuple[Any, ...] = (_text(ip), port, flowinfo, scope_id)
-        else:
-            ip, port = node.addr[:2]
-            sockaddr = (_text(ip), port)
-        pair = (family, sockaddr)
-        if pair not in pairs:
-            pairs.append(pair)
-    return pairs
+class _Source:
+    """What :mod:`pycares_ng.blocking`'s lookup steps need to know of the resolver they are
+    driven on: its Channel ``options`` (the ``lookups`` order decides where the hosts file's
+    glibc rules apply)."""
+
+    __slots__ = ("resolver", "options")
+
+    def __init__(self, resolver: Resolver, options: Dict[str, Any]) -> None:
+        self.resolver = resolver
+        self.options = options
+
+
+async def _run(steps: "_shapes.Steps", resolver: Resolver) -> Any:
+    """Drive :mod:`pycares_ng.blocking`'s lookup steps on the IOLoop (see its ``_run()``): each
+    request is submitted on ``resolver`` and awaited, nothing blocks the loop. Only what the
+    request raised is thrown into the steps; anything else (the awaiting task's CancelledError)
+    propagates unchanged, and the request's late answer is dropped."""
+    try:
+        submit = next(steps)
+        while True:
+            try:
+                future = submit(resolver)
+            except Exception as exc:  # noqa: BLE001 - refused by the Channel: the steps say what it means
+                submit = steps.throw(exc)
+                continue
+            try:
+                result = await future
+            except AresError as exc:  # the request failed
+                submit = steps.throw(exc)
+            else:
+                submit = steps.send(result)
+    except StopIteration as stop:
+        return stop.value
+    finally:
+        steps.close()
 
 
 class _Unavailable:
@@ -164,13 +190,21 @@ class TornadoResolver(_TornadoResolverBase):  # type: ignore[misc]  # tornado ma
 
     ``await resolve(host, port, family=socket.AF_UNSPEC)`` returns ``[(family, sockaddr)]`` —
     ``sockaddr`` is ``(ip, port)`` or ``(ip, port, flowinfo, scope_id)`` with ``ip`` a str —
-    in c-ares' RFC 6724 order (as glibc sorts), with IPv4 *and* IPv6 addresses for
-    ``AF_UNSPEC``. A failure raises :class:`socket.gaierror` (an ``OSError``) with the errno
-    and text ``socket.getaddrinfo`` would give: ``EAI_NONAME`` for an unknown name,
-    ``EAI_NODATA`` for a name without an address of that family, ``EAI_AGAIN`` when no server
-    answered (a :class:`pycares_ng.blocking.GaiTimeoutError`, also a ``TimeoutError``, after
-    the channel's timeouts) or when the resolver is closed under a pending request. Literal
-    addresses are answered without a lookup.
+    as tornado's ``DefaultLoopResolver`` (``socket.getaddrinfo(host, port, family,
+    SOCK_STREAM)``) gives them: the shaping is :func:`pycares_ng.blocking.getaddrinfo`'s,
+    awaited on the IOLoop instead of blocking. So addresses come in c-ares' RFC 6724 order (as
+    glibc sorts), IPv4 *and* IPv6 for ``AF_UNSPEC``; what the C library reads as an address
+    (``127.1``, ``0x7f.1``, IPv6 literals) is answered without a lookup; a name glibc would not
+    send (``"bad name.test"``) fails with ``EAI_NONAME``; and hosts-file names follow glibc's
+    rules (under Debian's default ``/etc/hosts``, ``ip6-localhost`` is 127.0.0.1 for
+    ``AF_INET``). A failure raises :class:`socket.gaierror` (an ``OSError``) with the errno and
+    text ``socket.getaddrinfo`` would give: ``EAI_NONAME`` for an unknown name, ``EAI_NODATA``
+    for a name without an address of that family, ``EAI_AGAIN`` when no server answered (a
+    :class:`pycares_ng.blocking.GaiTimeoutError`, also a ``TimeoutError``, after the channel's
+    timeouts) or when the resolver is closed under a pending request. One deliberate difference
+    from ``DefaultLoopResolver``: a name the IDNA codec refuses (a label over 63 octets) raises
+    ``gaierror(EAI_NONAME)``, as tornado's Resolver contract (an ``OSError``) asks, not the
+    codec's ``UnicodeError``.
 
     One channel per asyncio loop the resolver is used on (made on its first ``resolve()``
     there), so it can be made before the IOLoop runs. ``close()`` closes them all; a
@@ -197,15 +231,21 @@ class TornadoResolver(_TornadoResolverBase):  # type: ignore[misc]  # tornado ma
     async def resolve(self, host: str, port: int,
                       family: socket.AddressFamily = socket.AF_UNSPEC) -> List[Tuple[int, Any]]:
         resolver = self._resolver()
+        # The socket-shaped getaddrinfo of the blocking helpers, awaited: the same numeric rules
+        # (127.1, 0x7f.1 are addresses), name checks ("bad name.test" is EAI_NONAME, never
+        # sent) and hosts-file rules as socket.getaddrinfo (DefaultLoopResolver).
         try:
-            future = resolver.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)
-        except ValueError:  # a name c-ares cannot send (over-long, empty label …)
-            raise _gaierror(socket.EAI_NONAME) from None
-        try:
-            result = await future
-        except AresError as exc:
-            raise _gaierror_from(exc) from None
-        return _pairs(result)
+            plan = _shapes._getaddrinfo_plan(_Source(resolver, self._options), host, port, family,
+                                             socket.SOCK_STREAM, 0, 0)
+            infos = plan if isinstance(plan, list) else await _run(plan, resolver)
+        except UnicodeError:
+            # socket (and so DefaultLoopResolver) raises the IDNA codec's UnicodeError for a
+            # str name it cannot encode (a label over 63 octets …); tornado's contract is an
+            # OSError, and for such a name glibc says EAI_NONAME.
+            if not _idna_refuses(host):
+                raise
+            raise _shapes._gaierror(socket.EAI_NONAME) from None
+        return [(fam, address) for fam, _, _, _, address in infos]
 
     def close(self) -> None:
         """Close every channel: pending resolves fail with ``gaierror(EAI_AGAIN)``. Idempotent."""

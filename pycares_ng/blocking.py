@@ -63,7 +63,8 @@ import socket
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Tuple, Union, cast
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Generator, Iterable, List, Optional, Tuple, Union,
+                    cast)
 
 from . import _core
 from ._core import AresError
@@ -600,11 +601,69 @@ def _hosts_reverse(ip: str) -> Optional[Tuple[str, List[str], List[str]]]:
     return None if line is None else (line[2], list(line[3]), [ip])
 
 
+# -- lookups as steps: the same shaping, driven blocking or from an event loop ----------------------
+# The socket-shaped lookups that a non-blocking caller needs (getaddrinfo: _getaddrinfo_plan()
+# gives the answer when no lookup is needed, else the lookup's steps; _forward_steps() under them)
+# are written as generators of *steps*: each ``yield`` hands the driver a ``submit(resolver)``
+# function that starts one c-ares request on a backend Resolver and returns its future. The
+# driver sends the request's result back in, or throws in at the ``yield`` what the *request*
+# raised: the Channel's refusal from submit() (ValueError …), its failure (AresError), and the
+# builtin TimeoutError of a wait bounded by a ``timeout``. The generator's return value is the
+# answer. _run() drives steps here, blocking the caller (this thread's select resolver, or a
+# gevent resolver, which blocks only the greenlet); the tornado backend awaits the same steps on
+# its IOLoop. Whatever else is raised while waiting is the caller's, not the lookup's (a
+# gevent.Timeout around the call, GreenletExit, KeyboardInterrupt, a CancelledError, or any
+# exception such a Timeout was told to raise): it propagates unchanged and the steps are closed.
+
+#: what a step generator yields: ``submit(resolver) -> future``
+Submit = Callable[[Any], Any]
+Steps = Generator[Submit, Any, Any]
+_Found = Tuple[str, List[str], List[Tuple[int, str, int]]]  # what _forward() answers
+_AddrInfos = List[AddrInfo]  # (typing subscripts made once: not on every call)
+
+
+def _run(steps: Steps, timeout: Optional[float], source: Optional[_Slot]) -> Any:
+    """Drive ``steps`` to their answer, each request on ``source``'s resolver (None: this
+    thread's) waited for with ``timeout``."""
+    try:
+        submit = next(steps)
+    except StopIteration as stop:  # answered without a lookup (the hosts file's glibc rules …)
+        return stop.value
+    resolver = source.resolver if source is not None else _resolver()
+    try:
+        while True:
+            try:
+                future = submit(resolver)
+            except Exception as exc:  # noqa: BLE001 - refused by the Channel: the steps say what it means
+                submit = steps.throw(exc)
+                continue
+            try:
+                result = resolver.wait(future, timeout)
+            except AresError as exc:  # the request failed
+                submit = steps.throw(exc)
+            except TimeoutError as exc:
+                if timeout is None:  # not the wait's own timeout: the caller's exception
+                    raise
+                submit = steps.throw(exc)
+            else:
+                submit = steps.send(result)
+    except StopIteration as stop:
+        return stop.value
+    finally:
+        steps.close()  # interrupted: no step left suspended
+
+
 def _forward(name: bytes, family: int, flags: int, timeout: Optional[float], *, nosort: bool = False,
              source: Optional[_Slot] = None) -> Tuple[str, List[str], List[Tuple[int, str, int]]]:
     """Look ``name`` up with c-ares: (canonical name, aliases, [(family, ip, scope_id)]).
     ``flags`` are socket.AI_*: AI_V4MAPPED and AI_ALL are applied here. ``source``: the resolvers
     to ask (default: this thread's). Hosts-file names follow glibc's rules (above)."""
+    return cast(_Found, _run(_forward_steps(name, family, flags, nosort, source), timeout, source))
+
+
+def _forward_steps(name: bytes, family: int, flags: int, nosort: bool, source: Any
+                   ) -> Generator[Submit, Any, Tuple[str, List[str], List[Tuple[int, str, int]]]]:
+    """_forward() as steps (see above); ``source`` must have ``options`` unless None."""
     if not _hnok(name):
         raise _gaierror(socket.EAI_NONAME)  # glibc sends no such name to DNS
     lines = _hosts_lines(name, source)
@@ -616,9 +675,7 @@ def _forward(name: bytes, family: int, flags: int, timeout: Optional[float], *, 
     ares_flags = _core.ARES_AI_CANONNAME | (_core.ARES_AI_NOSORT if nosort else 0)
     ask = socket.AF_UNSPEC if mapped else family
     try:
-        result = _resolve(lambda r: r.getaddrinfo(name, None, family=ask, type=socket.SOCK_STREAM,
-                                                  flags=ares_flags), timeout,
-                          source.resolver if source is not None else None)
+        result = yield lambda r: r.getaddrinfo(name, None, family=ask, type=socket.SOCK_STREAM, flags=ares_flags)
     except AresError as exc:
         raise _gaierror_from(exc) from None
     except ValueError:  # a name c-ares cannot send (over-long, empty label …)
@@ -674,6 +731,17 @@ def getaddrinfo(host: Host, port: Port, family: int = 0, type: int = 0, proto: i
 def _getaddrinfo(source: Optional[_Slot], host: Host, port: Port, family: int, type: int, proto: int,
                  flags: int, timeout: Optional[float]) -> List[AddrInfo]:
     """getaddrinfo() on ``source``'s resolvers (None: this thread's); ``timeout`` checked."""
+    plan = _getaddrinfo_plan(source, host, port, family, type, proto, flags)
+    if plan.__class__ is list:  # answered without a lookup
+        return cast(_AddrInfos, plan)
+    return cast(_AddrInfos, _run(cast(Steps, plan), timeout, source))
+
+
+def _getaddrinfo_plan(source: Any, host: Host, port: Port, family: int, type: int, proto: int, flags: int
+                      ) -> Union[List[AddrInfo], Generator[Submit, Any, List[AddrInfo]]]:
+    """getaddrinfo() up to its lookup: the answer (a list) when it needs none, else the steps of
+    the lookup (see _run()), which the tornado backend awaits. ``source`` has the Channel
+    ``options`` of the resolver the steps will be driven on (None: this thread's)."""
     if not all(isinstance(v, int) for v in (family, type, proto, flags)):
         return _system(host, port, family, type, proto, flags)  # socket's TypeError
     family, type, proto, flags = int(family), int(type), int(proto), int(flags)
@@ -688,7 +756,12 @@ def _getaddrinfo(source: Optional[_Slot], host: Host, port: Port, family: int, t
     services = _services(port, family, type, proto, flags)
     if flags & _AI_ADDRCONFIG:
         family = _addrconfig_family(family)
-    canonical, _aliases, found = _forward(name, family, flags, timeout, source=source)
+    return _getaddrinfo_steps(source, name, services, family, flags)
+
+
+def _getaddrinfo_steps(source: Any, name: bytes, services: Tuple[Tuple[socket.SocketKind, int, int], ...],
+                       family: int, flags: int) -> Generator[Submit, Any, List[AddrInfo]]:
+    canonical, _aliases, found = yield from _forward_steps(name, family, flags, False, source)
     out: List[AddrInfo] = []
     for fam, ip, scope_id in found:
         for kind, protocol, portnum in services:
@@ -837,6 +910,8 @@ def _gethostbyaddr(source: Optional[_Slot], ip_address: Union[str, bytes], timeo
     except AresError as exc:
         raise _herror_from(exc) from None
     except TimeoutError:
+        if timeout is None:  # not ours: a caller's timeout (gevent.Timeout(..., TimeoutError))
+            raise
         raise _herror(TRY_AGAIN, timed_out=True) from None
 
 
@@ -872,6 +947,8 @@ def _getnameinfo(source: Optional[_Slot], sockaddr: Tuple[Any, ...], flags: int,
     try:
         host = _reverse(numeric.partition("%")[0], timeout, source)[0]
     except TimeoutError:
+        if timeout is None:  # not ours: a caller's timeout
+            raise
         raise _gaierror(socket.EAI_AGAIN, timed_out=True) from None
     except AresError as exc:
         if exc.args[0] in _TRY_AGAIN_CODES:

@@ -419,3 +419,380 @@ def test_gevent_resolver_same_as_socket_module(tmp_path, hosts):
     assert report["cases"] > 200
     assert netns_compare.problems(report) == []
     assert len(report["order_only"]) <= 5, report["order_only"]
+
+
+# -- the caller's exceptions are the caller's (issue 11, item 6) ------------------------------------
+# Only the resolver's own timeouts (the channel's, and wait(timeout=)) become lookup errors; a
+# gevent.Timeout the caller started, GreenletExit from kill() and the like propagate unchanged out
+# of every lookup path, and the request the caller stopped waiting for is dropped: its callback
+# still runs once, nothing stays pending, the channel keeps working.
+
+INTERRUPT_CHILD = r'''
+import json, sys, time
+from gevent import monkey
+monkey.patch_all()
+import gevent, socket
+from gevent import GreenletExit
+
+mode = sys.argv[1]  # "answer": the server answers every name; "drop": it never answers
+LIMIT = 3.0  # a loop that nothing interrupts ends here (before the fix it looped on and on)
+hub = gevent.get_hub()
+ours = hub.resolver
+resolvers = [ours.resolver, ours._current().files_resolver()]  # the channels underneath
+counts = {"submitted": 0, "completed": 0}
+
+def count(resolver):
+    submit, driver = resolver._submit, resolver.driver
+    set_result, set_exception = driver.set_result, driver.set_exception
+    def counted_submit(*args, **kwargs):
+        counts["submitted"] += 1
+        return submit(*args, **kwargs)
+    def counted_result(future, value):
+        counts["completed"] += 1
+        set_result(future, value)
+    def counted_exception(future, error):
+        counts["completed"] += 1
+        set_exception(future, error)
+    resolver._submit = counted_submit
+    driver.set_result, driver.set_exception = counted_result, counted_exception
+
+for r in resolvers:
+    count(r)
+
+def pending():
+    return sum(r.pending for r in resolvers)
+
+def settle():
+    """Requests nobody waits for end by themselves (the channel's timeout at the latest)."""
+    deadline = time.monotonic() + 3.0
+    while pending() and time.monotonic() < deadline:
+        gevent.sleep(0.01)
+    return pending()
+
+serial = iter(range(1, 10**6))
+def name():  # never the same name twice: no answer can come from a cache without waiting
+    return f"n{next(serial)}.loop.test"
+def address():
+    n = next(serial)
+    return f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
+
+CALLS = {
+    "gethostbyname": lambda: socket.gethostbyname(name()),  # the fast path
+    "gethostbyname_ex": lambda: socket.gethostbyname_ex(name()),
+    "getaddrinfo": lambda: socket.getaddrinfo(name(), 80),
+    "getaddrinfo_inet6": lambda: socket.getaddrinfo(name(), 80, socket.AF_INET6, socket.SOCK_STREAM),
+    "gethostbyaddr": lambda: socket.gethostbyaddr(address()),
+    "getnameinfo": lambda: socket.getnameinfo((address(), 80), 0),
+}
+
+def ended_by(exc, expected):
+    if exc is expected:
+        return "the caller's"
+    return f"{type(exc).__module__}.{type(exc).__name__}: {exc!r}"
+
+def under_timeout(call, exception=None, swallow=OSError):
+    """``try: call() except swallow: pass`` in a loop, in ``with gevent.Timeout(0.2, exception)``."""
+    lookups = 0
+    start = time.monotonic()
+    timer = gevent.Timeout(0.2, exception)
+    expected = timer if exception is None else exception
+    timer.start()
+    try:
+        while time.monotonic() - start < LIMIT:
+            try:
+                call()
+            except swallow:
+                pass
+            lookups += 1
+        ended = "not interrupted"
+    except BaseException as exc:
+        ended = ended_by(exc, expected)
+    finally:
+        timer.close()
+    elapsed = time.monotonic() - start
+    return {"ended": ended, "elapsed": elapsed, "lookups": lookups, "pending": settle()}
+
+def killed(call):
+    """A greenlet looping ``try: call() except OSError: pass``, killed (GreenletExit) while it waits."""
+    def loop():
+        while True:
+            try:
+                call()
+            except OSError:
+                pass
+    g = gevent.spawn(loop)
+    gevent.sleep(0.05)
+    waiting = pending()
+    start = time.monotonic()
+    g.kill(block=True, timeout=2.0)
+    elapsed = time.monotonic() - start
+    outcome = ("GreenletExit" if isinstance(g.value, GreenletExit)
+               else f"value {g.value!r}, exception {g.exception!r}, dead {g.dead}")
+    return {"ended": outcome, "elapsed": elapsed, "waiting": waiting, "pending": settle()}
+
+def interrupted(call):
+    """The same loop in the main greenlet, and SIGINT (KeyboardInterrupt) after 0.1 s."""
+    import os, signal
+    start = time.monotonic()
+    gevent.spawn_later(0.1, os.kill, os.getpid(), signal.SIGINT)
+    try:
+        while time.monotonic() - start < LIMIT:
+            try:
+                call()
+            except OSError:
+                pass
+        ended = "not interrupted"
+    except KeyboardInterrupt:
+        ended = "KeyboardInterrupt"
+    except BaseException as exc:
+        ended = repr(exc)
+    return {"ended": ended, "elapsed": time.monotonic() - start, "pending": settle()}
+
+out = {"loops": {}, "kills": {}}
+for label, call in CALLS.items():
+    out["loops"][label] = under_timeout(call)
+    out["kills"][label] = killed(call)
+out["sigint"] = interrupted(CALLS["getaddrinfo"])
+# a Timeout told to raise an exception of the caller's, even a TimeoutError (an OSError)
+mine = TimeoutError("the caller's own TimeoutError")
+out["loops"]["own exception"] = under_timeout(CALLS["getaddrinfo"], mine, socket.gaierror)
+
+def outcome(call):
+    start = time.monotonic()
+    try:
+        with gevent.Timeout(5.0):
+            value = ["ok", call()]
+    except OSError as exc:
+        value = [type(exc).__name__, exc.errno, isinstance(exc, TimeoutError)]
+    except BaseException as exc:
+        value = [repr(exc)]
+    return value + [round(time.monotonic() - start, 2)]
+
+# afterwards: the channel works; the resolver's own (channel) timeout is an error as before
+jobs = {label: gevent.spawn(outcome, call) for label, call in [
+    ("gethostbyname", lambda: socket.gethostbyname("after.loop.test")),
+    ("getaddrinfo", lambda: socket.getaddrinfo("after.loop.test", 80, socket.AF_INET, socket.SOCK_STREAM)),
+    ("gethostbyaddr", lambda: socket.gethostbyaddr("10.255.255.254")),
+]}
+gevent.joinall(list(jobs.values()), timeout=10.0)
+out["after"] = {label: job.value for label, job in jobs.items()}
+out["pending"] = settle()
+out["counts"] = counts
+print(json.dumps(out))
+'''
+
+
+@pytest.mark.parametrize("mode", ["answer", "drop"])
+def test_callers_exceptions_propagate_in_patched_child(child_env, mode):
+    """Lookups looped under ``with gevent.Timeout(0.2)``, swallowing OSError (as code written for
+    the socket module does), through every path of the monkey-patched socket module: the Timeout
+    must end the loop at 0.2 s, not be turned into a socket error (it was: such a loop ran on for
+    good). The same with GreenletExit from kill() while a lookup waits, and with KeyboardInterrupt
+    (SIGINT)."""
+    with FaultServer(mode=mode) as server:
+        env = dict(child_env, PYCARES_NG_SERVERS=server.address, PYCARES_NG_TIMEOUT="1.0",
+                   PYCARES_NG_TRIES="1")
+        out = run_child(INTERRUPT_CHILD.replace("sys.argv[1]", repr(mode)), env)
+    for label, loop in out["loops"].items():
+        assert loop["ended"] == "the caller's", (label, loop)
+        assert loop["elapsed"] < 0.8, (label, loop)
+        assert loop["pending"] == 0, (label, loop)
+        if mode == "answer":
+            assert loop["lookups"] > 0, (label, loop)  # answers came, then the timer struck
+    for label, kill in out["kills"].items():
+        assert kill["ended"] == "GreenletExit", (label, kill)
+        assert kill["elapsed"] < 0.5 and kill["pending"] == 0, (label, kill)
+        if mode == "drop":
+            assert kill["waiting"] >= 1, (label, kill)  # killed while its request was pending
+    sigint = out["sigint"]
+    assert sigint["ended"] == "KeyboardInterrupt" and sigint["elapsed"] < 0.8 and sigint["pending"] == 0, sigint
+    after = out["after"]
+    if mode == "answer":
+        assert after["gethostbyname"][:2] == ["ok", "192.0.2.1"]
+        assert after["getaddrinfo"][:2] == ["ok", [[int(socket.AF_INET), int(socket.SOCK_STREAM), 6, "",
+                                                    ["192.0.2.1", 80]]]]
+        assert after["gethostbyaddr"][:3] == ["herror", 4, False]  # NOERROR, no PTR: NO_DATA
+    else:  # the channel's own timeout (1 s), as before: EAI_AGAIN / TRY_AGAIN, and a TimeoutError
+        assert after["gethostbyname"][:3] == ["GaiTimeoutError", socket.EAI_AGAIN, True]
+        assert after["getaddrinfo"][:3] == ["GaiTimeoutError", socket.EAI_AGAIN, True]
+        assert after["gethostbyaddr"][:3] == ["HostTimeoutError", 2, True]
+        assert all(0.8 < value[-1] < 4.0 for value in after.values()), after
+    assert out["pending"] == 0
+    # every request submitted got exactly one completion: nothing lost, nothing twice
+    assert out["counts"]["submitted"] == out["counts"]["completed"] > 0, out["counts"]
+
+
+KEYWORDS_CHILD = r'''
+import json
+from gevent import monkey
+monkey.patch_all()
+import gevent, socket
+from gevent.resolver.thread import Resolver as ThreadResolver
+
+hub = gevent.get_hub()
+ours = hub.resolver
+others = {"thread": ThreadResolver(hub)}
+try:
+    from gevent.resolver.ares import Resolver as AresResolver
+    others["ares"] = AresResolver(hub)
+except Exception as exc:  # gevent built without its c-ares resolver
+    others["ares"] = None
+
+def outcome(resolver, *args, **kwargs):
+    try:
+        return ["ok", [[int(f), int(k), p, c, list(s)] for f, k, p, c, s in resolver.getaddrinfo(*args, **kwargs)]]
+    except Exception as exc:
+        return [type(exc).__name__, str(exc) if isinstance(exc, TypeError) else getattr(exc, "errno", None)]
+
+out = {"same": {}, "names": {}}
+S, D = socket.SOCK_STREAM, socket.SOCK_DGRAM
+numeric = [
+    (("127.0.0.1", 80), dict(socktype=S)),
+    (("127.0.0.1", "domain"), dict(family=socket.AF_INET, socktype=D, proto=17)),
+    (("::1", 443), dict(family=socket.AF_INET6, socktype=S, proto=6, flags=socket.AI_NUMERICHOST)),
+    ((None, 8080), dict(socktype=S, flags=socket.AI_PASSIVE)),
+    (("192.0.2.1", 53), dict(socktype=D)),
+]
+for args, kwargs in numeric:
+    key = repr((args, kwargs))
+    # gevent's own resolvers' name (socktype=) as its c-ares resolver takes it; the socket
+    # module's (type=) as its thread resolver passes it on to socket.getaddrinfo
+    as_socket = {("type" if k == "socktype" else k): v for k, v in kwargs.items()}
+    row = {"ours socktype=": outcome(ours, *args, **kwargs), "ours type=": outcome(ours, *args, **as_socket),
+           "thread type=": outcome(others["thread"], *args, **as_socket)}
+    if others["ares"] is not None:
+        row["ares socktype="] = outcome(others["ares"], *args, **kwargs)
+    out["same"][key] = row
+# host= and port= by keyword too, as the thread resolver takes them
+out["same"]["host=, port="] = {"ours": outcome(ours, host="127.0.0.1", port=80, type=S),
+                               "thread type=": outcome(others["thread"], host="127.0.0.1", port=80, type=S)}
+# a name through DNS: the keyword forms give what the positional one gives
+positional = outcome(ours, "kw.example.test", 53, socket.AF_INET, D, 17, socket.AI_CANONNAME)
+out["names"] = {
+    "positional": positional,
+    "socktype=": outcome(ours, "kw.example.test", 53, family=socket.AF_INET, socktype=D, proto=17,
+                         flags=socket.AI_CANONNAME),
+    "type=": outcome(ours, "kw.example.test", 53, family=socket.AF_INET, type=D, proto=17,
+                     flags=socket.AI_CANONNAME),
+    "both": outcome(ours, "kw.example.test", 53, socktype=D, type=D),
+}
+for resolver in others.values():
+    if resolver is not None:
+        resolver.close()
+print(json.dumps(out))
+'''
+
+
+def test_getaddrinfo_keyword_names_in_patched_child(child_env):
+    """GeventResolver.getaddrinfo takes gevent's parameter names (``socktype=``, as its c-ares
+    resolver does) and the socket module's (``type=``, as its thread resolver passes them on),
+    giving what those resolvers give."""
+    with FaultServer() as server:
+        out = run_child(KEYWORDS_CHILD, dict(child_env, PYCARES_NG_SERVERS=server.address))
+    for key, row in out["same"].items():
+        values = list(row.values())
+        assert values[0][0] == "ok", (key, row)
+        assert all(value == values[0] for value in values), (key, row)
+    names = out["names"]
+    assert names["positional"] == ["ok", [[int(socket.AF_INET), int(socket.SOCK_DGRAM), 17, "kw.example.test",
+                                           ["192.0.2.1", 53]]]]
+    assert names["socktype="] == names["type="] == names["positional"]
+    assert names["both"][0] == "TypeError"
+
+
+# -- the same at the backend's Resolver.wait(), in this process ------------------------------------
+
+@pytest.fixture
+def drop_server():
+    with FaultServer(mode="drop") as server:
+        yield server
+
+
+def counting_resolver(server, empty_resolv_conf, **options):
+    """A gevent backend Resolver whose driver counts completions per future."""
+    r = gevent_backend.Resolver(servers=[server.address], resolvconf_path=empty_resolv_conf,
+                                **dict(dict(timeout=1.0, tries=1), **options))
+    completed = {}
+    set_result, set_exception = r.driver.set_result, r.driver.set_exception
+
+    def counted(setter):
+        def set_(future, value):
+            completed[id(future)] = completed.get(id(future), 0) + 1
+            setter(future, value)
+        return set_
+
+    r.driver.set_result, r.driver.set_exception = counted(set_result), counted(set_exception)
+    return r, completed
+
+
+def test_wait_lets_the_callers_timeout_through(drop_server, empty_resolv_conf):
+    r, completed = counting_resolver(drop_server, empty_resolv_conf)
+    try:
+        for wait_timeout in (None, 5.0):
+            future = r.query("outer.example.test", "A")
+            start = time.monotonic()
+            with pytest.raises(gevent.Timeout) as info:
+                with gevent.Timeout(0.1) as timer:
+                    r.wait(future, wait_timeout)
+            assert info.value is timer  # the caller's own Timeout, not a TimeoutError
+            assert time.monotonic() - start < 0.5
+            # the only request of the channel: cancelled at once, its callback run once
+            assert r.pending == 0 and completed[id(future)] == 1
+            assert future.ready() and future.exception.args[0] == pycares_ng.ARES_ECANCELLED
+            gevent.sleep(0.01)
+            assert not r.driver.timer_armed
+        # the wait's own timeout is still a TimeoutError, and leaves the caller's Timeout armed
+        with gevent.Timeout(5.0, False) as timer:
+            with pytest.raises(TimeoutError):
+                r.wait(r.query("own.example.test", "A"), 0.1)
+            assert timer.pending
+        assert r.pending == 0
+    finally:
+        r.close()
+
+
+def test_interrupted_wait_drops_only_its_own_request(drop_server, empty_resolv_conf):
+    """Two greenlets wait on one channel; one is killed, then the other's caller Timeout strikes
+    a second one: each propagates, and the requests of the others keep running — the channel's
+    own timeout ends them (ARES_ETIMEOUT, not ARES_ECANCELLED), one callback each."""
+    r, completed = counting_resolver(drop_server, empty_resolv_conf, timeout=0.5)
+    try:
+        futures = [r.query(f"q{i}.example.test", "A") for i in range(3)]
+        waiter = gevent.spawn(r.wait, futures[0])
+        survivor = gevent.spawn(lambda: pytest.raises(pycares_ng.AresError, r.wait, futures[2]).value)
+        gevent.sleep(0.05)
+        assert r.pending == 3
+        waiter.kill(block=True, timeout=1.0)
+        assert isinstance(waiter.value, gevent.GreenletExit)
+        with pytest.raises(gevent.Timeout):
+            with gevent.Timeout(0.05):
+                r.wait(futures[1])
+        assert r.pending == 3  # nobody cancelled the others' requests
+        error = survivor.get(timeout=5.0)
+        assert error.args[0] == pycares_ng.ARES_ETIMEOUT
+        gevent.sleep(0.2)
+        assert r.pending == 0
+        assert [completed.get(id(f)) for f in futures] == [1, 1, 1]
+        assert all(f.exception.args[0] == pycares_ng.ARES_ETIMEOUT for f in futures)
+    finally:
+        r.close()
+
+
+def test_gevent_resolver_lets_the_callers_timeout_through(drop_server, empty_resolv_conf, no_cares_hosts):
+    """GeventResolver itself (no monkey-patching): each function, under an outer Timeout."""
+    resolver = gevent_backend.GeventResolver(use_environ=False, servers=[drop_server.address],
+                                             resolvconf_path=empty_resolv_conf, timeout=2.0, tries=1)
+    calls = [("gethostbyname", ("fast.example.test",)), ("gethostbyname", ("fast.example.test", socket.AF_INET6)),
+             ("gethostbyname_ex", ("ex.example.test",)), ("getaddrinfo", ("gai.example.test", 80)),
+             ("gethostbyaddr", ("192.0.2.77",)), ("getnameinfo", (("192.0.2.78", 80), 0))]
+    try:
+        for name, args in calls:
+            start = time.monotonic()
+            with pytest.raises(gevent.Timeout) as info:
+                with gevent.Timeout(0.1) as timer:
+                    getattr(resolver, name)(*args)
+            assert info.value is timer, name
+            assert time.monotonic() - start < 0.5, name
+            assert resolver.resolver.pending == 0, name
+    finally:
+        resolver.close()

@@ -521,3 +521,142 @@ def test_http_client_through_dns(configured: Callable[..., None], resolvconf: st
     assert bodies[0]["remote_ip"] in (("127.0.0.1", "::1") if IPV6 else ("127.0.0.1",))
     asked = {(q.qname.lower(), q.qtype) for q in strict_server.queries}
     assert {("web.dns.test", 1), ("web.dns.test", 28)} <= asked  # both families asked (AF_UNSPEC)
+
+
+# -- the socket module's rules: numeric hosts, bad names, the hosts file (issue 11, item 8) --------
+# TornadoResolver shapes its answers with the blocking helpers' code (pycares_ng.blocking), so
+# what the C library takes for an address is one, names glibc would not send fail at once, and
+# hosts-file names follow glibc's rules -- as tornado's DefaultLoopResolver (socket.getaddrinfo).
+
+NUMERIC_HOSTS = ["127.1", "0x7f.1", "0177.0.0.1", "2130706433", "0x7f000001", "127.0.0.1", "::1",
+                 "::ffff:127.0.0.1"]
+FAMILIES = [socket.AF_UNSPEC, socket.AF_INET, socket.AF_INET6]
+
+
+async def outcome(resolve: Callable[..., Awaitable[Any]], *args: Any) -> List[Any]:
+    try:
+        return ["ok", [(int(family), sockaddr) for family, sockaddr in await resolve(*args)]]
+    except Exception as exc:
+        return [type(exc).__name__, exc.args]
+
+
+def test_numeric_hosts_as_default_loop_resolver(resolvconf: str, server: FaultServer) -> None:
+    """inet_aton's forms (127.1, 0x7f.1, octal, one number) are addresses, never names to send;
+    the family checks are the C library's. DefaultLoopResolver makes no lookup for them either."""
+    ours = bt.TornadoResolver(servers=[server.address], resolvconf_path=resolvconf, timeout=1.0, tries=1)
+    theirs = tornado.netutil.DefaultLoopResolver()
+
+    async def main() -> List[Tuple[Any, Any, Any]]:
+        return [((host, family), await outcome(ours.resolve, host, 80, family),
+                 await outcome(theirs.resolve, host, 80, family))
+                for host in NUMERIC_HOSTS for family in FAMILIES]
+
+    results = run(main, timeout=10.0)
+    ours.close()
+    different = [(case, a, b) for case, a, b in results if a != b]
+    assert not different, different
+    assert dict((case, a) for case, a, _ in results)[("0x7f.1", socket.AF_INET)] == [
+        "ok", [(int(socket.AF_INET), ("127.0.0.1", 80))]]
+    assert server.queries == []
+
+
+def test_bad_names_fail_without_a_query(resolvconf: str, server: FaultServer) -> None:
+    """Names glibc's res_hnok() refuses are EAI_NONAME at once (glibc sends none of them; see
+    test_same_as_default_loop_resolver_in_private_namespace for the comparison with it), as the
+    blocking helpers say on the same configuration."""
+    options = dict(servers=[server.address], resolvconf_path=resolvconf, timeout=1.0, tries=1)
+    ours = bt.TornadoResolver(**options)
+    names = ["bad name.test", "-bad.example.test", "bad!.example.test", "tab\there.test"]
+
+    async def main() -> List[Any]:
+        return [await outcome(ours.resolve, name, 80, family) for name in names for family in FAMILIES]
+
+    results = run(main)
+    ours.close()
+    pycares_ng.blocking.configure(**options)
+    try:
+        helpers = []
+        for name in names:
+            for family in FAMILIES:
+                with pytest.raises(socket.gaierror) as info:
+                    pycares_ng.getaddrinfo(name, 80, family, socket.SOCK_STREAM)
+                helpers.append(["gaierror", info.value.args])
+    finally:
+        pycares_ng.blocking.configure()
+    assert results == helpers
+    assert all(args[0] == socket.EAI_NONAME for _, args in results)
+    assert server.queries == []
+
+
+DEBIAN_HOSTS_LINES = ("127.0.0.1\tlocalhost\n"
+                      "127.0.1.1\tdebian-host.test debian-host\n"
+                      "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                      "ff02::1\tip6-allnodes\n"
+                      "ff02::2\tip6-allrouters\n")
+
+
+def test_debian_hosts_file_as_glibc(resolvconf: str, strict_server: FaultServer,
+                                    hosts_file: Callable[[str], None]) -> None:
+    """Debian's default hosts file (CARES_HOSTS): glibc reads the ::1 line as 127.0.0.1 for an
+    IPv4 lookup, so ``resolve("ip6-localhost", 80, AF_INET)`` is 127.0.0.1 (c-ares alone finds
+    nothing there and asks DNS), and "localhost" is 127.0.0.1 twice -- what DefaultLoopResolver
+    gives under that /etc/hosts (test_same_as_default_loop_resolver_in_private_namespace checks
+    it against glibc itself) and what the blocking helpers give here."""
+    hosts_file(DEBIAN_HOSTS_LINES)
+    options = dict(servers=[strict_server.address], resolvconf_path=resolvconf, lookups="fb",
+                   timeout=1.0, tries=1)
+    ours = bt.TornadoResolver(**options)
+    names = ["ip6-localhost", "ip6-loopback", "localhost", "LocalHost", "debian-host", "ip6-allnodes"]
+
+    async def main() -> List[Any]:
+        return [await outcome(ours.resolve, name, 80, family) for name in names for family in FAMILIES]
+
+    results = dict(zip([(n, f) for n in names for f in FAMILIES], run(main)))
+    ours.close()
+    v4, v6 = int(socket.AF_INET), int(socket.AF_INET6)
+    assert results[("ip6-localhost", socket.AF_INET)] == ["ok", [(v4, ("127.0.0.1", 80))]]
+    assert results[("ip6-loopback", socket.AF_INET)] == ["ok", [(v4, ("127.0.0.1", 80))]]
+    assert results[("ip6-localhost", socket.AF_UNSPEC)] == ["ok", [(v6, ("::1", 80, 0, 0))]]
+    assert results[("localhost", socket.AF_INET)] == ["ok", [(v4, ("127.0.0.1", 80))] * 2]
+    pycares_ng.blocking.configure(**options)
+    try:
+        for (name, family), result in results.items():
+            try:
+                helper = ["ok", [(int(f), a) for f, _, _, _, a in
+                                 pycares_ng.getaddrinfo(name, 80, family, socket.SOCK_STREAM)]]
+            except OSError as exc:
+                helper = [type(exc).__name__, exc.args]
+            assert result == helper, (name, family)
+    finally:
+        pycares_ng.blocking.configure()
+    # the names of the ::1 line were answered from the file, for every family
+    asked = {q.qname.lower() for q in strict_server.queries}
+    assert not asked & {"ip6-localhost", "ip6-loopback", "localhost"}, asked
+
+
+@pytest.mark.parametrize("hosts", ["test", "debian"])
+def test_same_as_default_loop_resolver_in_private_namespace(tmp_path: Any, hosts: str) -> None:
+    """TornadoResolver and tornado's DefaultLoopResolver (glibc) side by side in a private
+    network + mount namespace: NSD's names on 127.0.0.1:53, the numeric forms and bad names
+    above, and a hosts file bind-mounted over /etc/hosts -- the test's own, or exactly Debian's
+    default one (tests/netns_tornado.py, as tests/netns_compare.py for the blocking helpers)."""
+    import json
+    import subprocess
+    from pathlib import Path
+
+    import netns
+    import netns_compare
+
+    reason = netns.unavailable_reason()
+    if reason:
+        pytest.skip(f"no private network namespace here: {reason}")
+    script = Path(__file__).resolve().parent / "netns_tornado.py"
+    env = {k: v for k, v in netns.env().items() if k != "CARES_HOSTS"}
+    proc = subprocess.run(netns.command(str(script), "--hosts", hosts), env=env, capture_output=True,
+                          text=True, timeout=180, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["version"] == pycares_ng.ARES_VERSION and report["hosts"] == hosts
+    assert report["cases"] > 200
+    assert netns_compare.problems(report) == []
+    assert len(report["order_only"]) <= 5, report["order_only"]
