@@ -190,7 +190,10 @@ static int server_parse(PyObject *item, struct ares_addr_port_node *node)
 int servers_parse(PyObject *servers, struct ares_addr_port_node **out, int *count)
 {
     if (PyUnicode_Check(servers) || PyBytes_Check(servers)) {
-        PyErr_SetString(PyExc_TypeError, "servers must be an iterable of addresses, not a single string");
+        /* pycares 4's classes: it walks a str as one-character addresses (ValueError) and bytes
+         * as ints (TypeError). */
+        PyErr_SetString(PyUnicode_Check(servers) ? PyExc_ValueError : PyExc_TypeError,
+                        "servers must be an iterable of addresses, not a single string");
         return -1;
     }
     PyObject *seq = PySequence_Fast(servers, "servers must be an iterable of str");

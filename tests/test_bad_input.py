@@ -45,7 +45,7 @@ CASES = [
                  id="tries-float"),
     pytest.param(lambda ch, cb: new_channel(ndots="1"), TypeError, r"ndots must be an int", id="ndots-str"),
     pytest.param(lambda ch, cb: new_channel(udp_port="53"), TypeError, r"udp_port must be an int", id="udp_port-str"),
-    pytest.param(lambda ch, cb: new_channel(servers="127.0.0.1"), TypeError,
+    pytest.param(lambda ch, cb: new_channel(servers="127.0.0.1"), ValueError,
                  r"servers must be an iterable of addresses, not a single string", id="servers-plain-str"),
     pytest.param(lambda ch, cb: new_channel(servers=b"127.0.0.1"), TypeError,
                  r"servers must be an iterable of addresses, not a single string", id="servers-plain-bytes"),
@@ -204,7 +204,7 @@ CASES = [
     pytest.param(lambda ch, cb: ch.process_write_fd(2 ** 40), ValueError, r"write_fd must be between",
                  id="process_write_fd-huge"),
     # ---- servers property
-    pytest.param(lambda ch, cb: _set_servers(ch, "127.0.0.1"), TypeError,
+    pytest.param(lambda ch, cb: _set_servers(ch, "127.0.0.1"), ValueError,
                  r"servers must be an iterable of addresses, not a single string", id="set-servers-plain-str"),
     pytest.param(lambda ch, cb: _set_servers(ch, ["127.0.0.1", "not-an-ip"]), ValueError,
                  r"invalid server address 'not-an-ip'", id="set-servers-invalid"),
