@@ -1174,7 +1174,7 @@ PyObject *Channel_getaddrinfo(PyObject *self, PyObject *const *args, Py_ssize_t 
     if (a[0] != Py_None && (n = name_encode_request(c->st, a[0], buf, "host")) == -1)
         return NULL;
     if (bad_family) {
-        rc = submit_immediate(c, a[2], REQ_LITERAL_AI, ARES_EBADFAMILY, NULL);
+        rc = submit_immediate(c, a[2], REQ_LITERAL_AI, ARES_ENOTIMP, NULL);
     } else if (n == NAME_REPORT) {
         rc = submit_immediate(c, a[2], REQ_LITERAL_AI, ARES_EBADNAME, NULL);
     } else if (a[0] == Py_None || (fold_localhost(buf), is_literal(buf))) {
