@@ -182,7 +182,11 @@ verify_prefix() {
         return 1
     fi
     # Belt and braces: the loader must pick PREFIX's libcares.so.2, not the system one.
-    if ! ldd "$dir/check" | grep -q "libcares.so.2 => $PREFIX/lib/"; then
+    # (ldd's output is taken whole first: `ldd | grep -q` under pipefail fails at random when grep
+    # exits before ldd has written everything and ldd dies of SIGPIPE.)
+    local libs
+    libs=$(ldd "$dir/check")
+    if ! grep -q "libcares.so.2 => $PREFIX/lib/" <<<"$libs"; then
         $say "test program does not load libcares.so.2 from $PREFIX/lib:"; ldd "$dir/check" >&2
         return 1
     fi

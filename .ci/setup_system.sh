@@ -9,7 +9,7 @@ pkgs=(libc-ares-dev pkg-config nsd build-essential netbase)
 [ "${1:-}" = "--full" ] && pkgs+=(clang libclang-rt-14-dev cmake patch iproute2)
 missing=()
 for p in "${pkgs[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing ${missing[*]}"
