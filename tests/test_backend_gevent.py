@@ -533,6 +533,9 @@ def killed(call):
 def interrupted(call):
     """The same loop in the main greenlet, and SIGINT (KeyboardInterrupt) after 0.1 s."""
     import os, signal
+    # A process started in the background inherits SIGINT ignored, and Python then installs no
+    # KeyboardInterrupt handler: install it, so the test does not depend on how it was launched.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     start = time.monotonic()
     gevent.spawn_later(0.1, os.kill, os.getpid(), signal.SIGINT)
     try:
