@@ -575,7 +575,7 @@ def outcome(call):
 jobs = {label: gevent.spawn(outcome, call) for label, call in [
     ("gethostbyname", lambda: socket.gethostbyname("after.loop.test")),
     ("getaddrinfo", lambda: socket.getaddrinfo("after.loop.test", 80, socket.AF_INET, socket.SOCK_STREAM)),
-    ("gethostbyaddr", lambda: socket.gethostbyaddr("10.255.255.254")),
+    ("gethostbyaddr", lambda: socket.gethostbyaddr("192.0.2.254")),
 ]}
 gevent.joinall(list(jobs.values()), timeout=10.0)
 out["after"] = {label: job.value for label, job in jobs.items()}
