@@ -263,7 +263,12 @@ static int ptr_merge(PyObject **acc, PyObject *item)
     }
     Py_INCREF(it->f[0]);
     Py_SETREF(a->f[0], it->f[0]);
-    if (PyObject_RichCompareBool(it->f[1], a->f[1], Py_LT) == 1) {
+    int lower = PyObject_RichCompareBool(it->f[1], a->f[1], Py_LT);
+    if (lower < 0) {
+        Py_DECREF(item);
+        return -1;
+    }
+    if (lower) {
         Py_INCREF(it->f[1]);
         Py_SETREF(a->f[1], it->f[1]);
     }
@@ -277,7 +282,7 @@ PyObject *answer_build(module_state *st, int qtype, const uint8_t *msg, size_t l
     dns_rr rr;
     dns_rdata d;
     int rc, single = qtype == DNS_T_CNAME || qtype == DNS_T_SOA || qtype == DNS_T_PTR;
-    PyObject *out = NULL, *item;
+    PyObject *out = NULL, *item, *any_ptr = NULL; /* ANY: its one PTR result, held by out */
 
     if (dns_reader_init(&r, msg, len) < 0) {
         *status = ARES_EBADRESP;
@@ -307,11 +312,17 @@ PyObject *answer_build(module_state *st, int qtype, const uint8_t *msg, size_t l
                 goto error;
         } else if (single) {
             out = item;
+        } else if (rr.type == DNS_T_PTR && any_ptr != NULL) {
+            /* ANY: PTR records make one result, as for a PTR query (pycares 4's parser) */
+            if (ptr_merge(&any_ptr, item) < 0)
+                goto error;
         } else {
             int err = PyList_Append(out, item);
             Py_DECREF(item);
             if (err < 0)
                 goto error;
+            if (rr.type == DNS_T_PTR)
+                any_ptr = item;
         }
     }
     if (rc < 0) {

@@ -69,6 +69,23 @@ int int_option(PyObject *obj, const char *what, long lo, long hi, long *out)
     return 1;
 }
 
+/* int_option for a value pycares 4 hands to a C type of range [clo, chi]: outside it, the
+ * OverflowError pycares (cffi) raises; inside it but outside [lo, hi], int_option's ValueError. */
+int ctype_int_option(PyObject *obj, const char *what, long clo, long chi, long lo, long hi, long *out)
+{
+    if (obj != NULL && obj != Py_None && PyLong_Check(obj)) {
+        int overflow;
+        long v = PyLong_AsLongAndOverflow(obj, &overflow);
+        if (v == -1 && PyErr_Occurred())
+            return -1;
+        if (overflow || v < clo || v > chi) {
+            PyErr_Format(PyExc_OverflowError, "%s must be between %ld and %ld, got %R", what, lo, hi, obj);
+            return -1;
+        }
+    }
+    return int_option(obj, what, lo, hi, out);
+}
+
 /* Seconds as a non-negative finite float. Returns 0 for None, 1 with *out set, -1 on error. */
 int seconds_option(PyObject *obj, const char *what, double *out)
 {
@@ -93,12 +110,9 @@ int seconds_option(PyObject *obj, const char *what, double *out)
 const char *text_arg(PyObject *obj, const char *what, PyObject **keep)
 {
     if (PyUnicode_Check(obj)) {
-        *keep = PyUnicode_AsEncodedString(obj, "ascii", "strict");
-        if (*keep == NULL) {
-            PyErr_Clear();
-            PyErr_Format(PyExc_ValueError, "%s must be ASCII: %R", what, obj);
+        /* pycares 4's ascii_bytes(): a non-ASCII str is a UnicodeEncodeError (a ValueError) */
+        if ((*keep = PyUnicode_AsEncodedString(obj, "ascii", "strict")) == NULL)
             return NULL;
-        }
     } else if (PyBytes_Check(obj)) {
         Py_INCREF(obj);
         *keep = obj;

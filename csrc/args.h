@@ -9,6 +9,8 @@ int parse_args(const char *fname, PyObject *const *args, Py_ssize_t nargs, PyObj
                const char *const *names, int nrequired, PyObject **out);
 /* An int in [lo, hi]: 0 when obj is NULL/None, 1 with *out set, -1 with an exception. */
 int int_option(PyObject *obj, const char *what, long lo, long hi, long *out);
+/* int_option, with an OverflowError for a value outside the C type's [clo, chi]. */
+int ctype_int_option(PyObject *obj, const char *what, long clo, long chi, long lo, long hi, long *out);
 /* Non-negative finite seconds: 0 when NULL/None, 1 with *out set, -1 with an exception. */
 int seconds_option(PyObject *obj, const char *what, double *out);
 /* str (ASCII) or bytes without NUL, as a C string kept alive by the new reference in *keep. */

@@ -95,10 +95,12 @@ static int set_domains(chan_core *c, PyObject *domains)
 }
 
 /* Sets an int field of the options from a keyword; 0 = not given, 1 = set, -1 = error. */
-#define INT_OPT(obj, what, lo, hi, field, mask)                   \
+#define INT_OPT(obj, what, lo, hi, field, mask) INT_OPT_C(obj, what, LONG_MIN, LONG_MAX, lo, hi, field, mask)
+/* The same for a value pycares 4 passes as a C type of range [clo, chi] (OverflowError beyond). */
+#define INT_OPT_C(obj, what, clo, chi, lo, hi, field, mask)       \
     do {                                                          \
         long v_;                                                  \
-        int rc_ = int_option(obj, what, lo, hi, &v_);             \
+        int rc_ = ctype_int_option(obj, what, clo, chi, lo, hi, &v_); \
         if (rc_ < 0)                                              \
             goto fail;                                            \
         if (rc_) {                                                \
@@ -134,6 +136,22 @@ static int Channel_init(PyObject *self, PyObject *args, PyObject *kwargs)
     c->opts.sock_state_cb = on_sock_state;
     c->opts.sock_state_cb_data = c;
 
+    if (flags != NULL && PyLong_Check(flags)) {
+        /* pycares 4: a C int (OverflowError beyond), and libcares refuses negative flags
+         * (AresError "Failed to initialize c-ares channel"): the same classes, clearer words. */
+        long v;
+        if (ctype_int_option(flags, "flags", INT_MIN, INT_MAX, INT_MIN, INT_MAX, &v) < 0)
+            goto fail;
+        if (v < 0) {
+            PyObject *e = Py_BuildValue("(is)", ARES_EBADFLAGS, "flags must be a combination of ARES_FLAG_* values "
+                                                                "(non-negative)");
+            if (e != NULL) {
+                PyErr_SetObject(c->st->AresError, e);
+                Py_DECREF(e);
+            }
+            goto fail;
+        }
+    }
     INT_OPT(flags, "flags", 0, INT_MAX, flags, ARES_OPT_FLAGS);
     if ((rc = seconds_option(timeout, "timeout", &secs)) < 0)
         goto fail;
@@ -144,8 +162,8 @@ static int Channel_init(PyObject *self, PyObject *args, PyObject *kwargs)
     }
     INT_OPT(tries, "tries", 1, INT_MAX, tries, ARES_OPT_TRIES);
     INT_OPT(ndots, "ndots", 0, INT_MAX, ndots, ARES_OPT_NDOTS);
-    INT_OPT(tcp_port, "tcp_port", 1, 65535, tcp_port, ARES_OPT_TCP_PORT);
-    INT_OPT(udp_port, "udp_port", 1, 65535, udp_port, ARES_OPT_UDP_PORT);
+    INT_OPT_C(tcp_port, "tcp_port", 0, 65535, 1, 65535, tcp_port, ARES_OPT_TCP_PORT);
+    INT_OPT_C(udp_port, "udp_port", 0, 65535, 1, 65535, udp_port, ARES_OPT_UDP_PORT);
     INT_OPT(sndbuf, "socket_send_buffer_size", 1, INT_MAX, socket_send_buffer_size, ARES_OPT_SOCK_SNDBUF);
     INT_OPT(rcvbuf, "socket_receive_buffer_size", 1, INT_MAX, socket_receive_buffer_size, ARES_OPT_SOCK_RCVBUF);
     if (rotate != NULL && rotate != Py_None) {
@@ -157,6 +175,10 @@ static int Channel_init(PyObject *self, PyObject *args, PyObject *kwargs)
     }
     if (servers != NULL && servers != Py_None && servers_parse(servers, &c->servers, &c->nservers) < 0)
         goto fail;
+    if (c->nservers == 0 && c->servers != NULL) { /* pycares 4: an empty list means "not given" */
+        free(c->servers);
+        c->servers = NULL;
+    }
     if (domains != NULL && domains != Py_None && set_domains(c, domains) < 0)
         goto fail;
     if (lookups != NULL && lookups != Py_None) {
@@ -203,7 +225,7 @@ static int Channel_init(PyObject *self, PyObject *args, PyObject *kwargs)
     if (event_thread != NULL && (threaded = PyObject_IsTrue(event_thread)) < 0)
         goto fail;
     if (threaded && sock_state_cb != NULL && sock_state_cb != Py_None) {
-        PyErr_SetString(PyExc_ValueError, "sock_state_cb and event_thread=True cannot be used together: the event "
+        PyErr_SetString(PyExc_RuntimeError, "sock_state_cb and event_thread=True cannot be used together: the event "
                         "thread watches the sockets itself");
         goto fail;
     }
@@ -278,8 +300,13 @@ static PyObject *submit_query(PyObject *self, PyObject *const *args, Py_ssize_t 
     char buf[NAME_BUF_SIZE];
     long qtype, qclass = 1;
 
-    if (parse_args(fname, args, nargs, kwnames, names, 3, a) < 0 || check_open(c) < 0)
+    /* pycares 4's order: the callback, the type, the class, the closed channel, the name */
+    if (parse_args(fname, args, nargs, kwnames, names, 3, a) < 0)
         return NULL;
+    if (!PyCallable_Check(a[2])) {
+        PyErr_SetString(PyExc_TypeError, "callback must be callable");
+        return NULL;
+    }
     /* Anything but a known type is a ValueError, as in pycares 4 (a string such as "A" too). */
     if (!PyLong_Check(a[1]) || PyBool_Check(a[1])) {
         PyErr_Format(PyExc_ValueError, "invalid query type: %R", a[1]);
@@ -307,10 +334,8 @@ static PyObject *submit_query(PyObject *self, PyObject *const *args, Py_ssize_t 
             return NULL;
         }
     }
-    if (!PyCallable_Check(a[2])) {
-        PyErr_SetString(PyExc_TypeError, "callback must be callable");
+    if (check_open(c) < 0)
         return NULL;
-    }
     Py_ssize_t n = name_encode_request(c->st, a[0], buf, "name");
     if (n == NAME_REPORT)
         return request_submit_status(c, a[2], kind, ARES_EBADNAME) < 0 ? NULL : (Py_INCREF(Py_None), Py_None);
@@ -501,7 +526,7 @@ void channel_close(chan_core *c)
     } else if (c->state == CH_CLOSED) {
         /* Another close() is under way: return only once its callbacks have all run, unless
          * this thread is part of that (a callback it is delivering, or the I/O thread it joins). */
-        if (!is_delivering(c) && !on_event_thread(c)) {
+        if (!is_delivering_locked(c) && !on_event_thread(c)) {
             while (!c->close_done) {
                 Py_BEGIN_ALLOW_THREADS
                 pthread_cond_wait(&c->closed_cond, &c->lock);
@@ -534,7 +559,17 @@ void channel_close(chan_core *c)
     /* From inside a callback this returns at once: the delivery already under way runs the
      * remaining callbacks (socket-close notifications too) as soon as the current one returns,
      * and lets go of sock_state_cb when the queue is empty (deliver_events). */
-    deliver_events(c);
+    deliver_events_nested(c);
+    /* If another thread owns the delivery, close() returns once it has run them all. */
+    core_lock(c);
+    if (!is_delivering_locked(c) && !on_event_thread(c)) {
+        while (!c->close_done) {
+            Py_BEGIN_ALLOW_THREADS
+            pthread_cond_wait(&c->closed_cond, &c->lock);
+            Py_END_ALLOW_THREADS
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
 }
 
 static PyObject *Channel_close(PyObject *self, PyObject *unused)

@@ -73,6 +73,9 @@ typedef struct chan_core {
     int close_done;                 /* closed and every resulting callback delivered (lock) */
     generation *gens;               /* current first, then retired ones */
     event *q_head, *q_tail;         /* finished work, in order (lock) */
+    int empty_at_lock;              /* the queue was empty when core_lock() returned (lock) */
+    int delivering;                 /* a thread is running the queue's callbacks (lock) ... */
+    pthread_t deliverer;            /* ... this one: one at a time, in queue order */
     request *reqs;                  /* undelivered requests, for GC traversal (GIL) */
     PyObject *module;
     module_state *st;
@@ -132,7 +135,8 @@ int request_submit_status(chan_core *c, PyObject *callback, int kind, int status
 /* The libcares callback every finished request goes through (lock held). */
 void request_finished(request *r);
 int on_event_thread(chan_core *c);
-int is_delivering(chan_core *c);       /* this thread is inside deliver_events(c) */
+int is_delivering_locked(chan_core *c); /* this thread is inside deliver_events(c); lock held */
+void deliver_events_nested(chan_core *c); /* deliver_events(), also inside a callback of c */
 void after_call(chan_core *c, int waiting);
 void gen_apply_local(chan_core *c, ares_channel ch);
 int set_servers(chan_core *c, ares_channel ch, struct ares_addr_port_node *servers, int nservers);

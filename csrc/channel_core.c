@@ -20,11 +20,12 @@
 /* Takes the lock from a thread holding the GIL, never waiting with the GIL held. */
 void core_lock(chan_core *c)
 {
-    if (pthread_mutex_trylock(&c->lock) == 0)
-        return;
-    Py_BEGIN_ALLOW_THREADS
-    pthread_mutex_lock(&c->lock);
-    Py_END_ALLOW_THREADS
+    if (pthread_mutex_trylock(&c->lock) != 0) {
+        Py_BEGIN_ALLOW_THREADS
+        pthread_mutex_lock(&c->lock);
+        Py_END_ALLOW_THREADS
+    }
+    c->empty_at_lock = c->q_head == NULL;
 }
 
 /* Destroys retired generations whose last query finished. Lock held, outside libcares callbacks. */
@@ -45,11 +46,18 @@ void reap_generations(chan_core *c)
     }
 }
 
-/* Releases the lock; returns whether work is waiting to be delivered. */
+/* Releases the lock taken by core_lock(); returns whether this thread should deliver what is
+ * queued. With an I/O thread that is so only when the queue holds nothing but what this call
+ * finished (pycares 4 runs those callbacks inside the call); anything else is the I/O thread's
+ * (or the current owner's) to deliver, in order. */
 int core_unlock(chan_core *c)
 {
     reap_generations(c);
     int waiting = c->q_head != NULL;
+    if (waiting && c->thread_running && !on_event_thread(c) && !c->empty_at_lock) {
+        wake_thread(c);
+        waiting = 0;
+    }
     pthread_mutex_unlock(&c->lock);
     return waiting;
 }
@@ -109,19 +117,6 @@ static void enqueue(chan_core *c, event *e)
     else
         c->q_head = e;
     c->q_tail = e;
-}
-
-static event *dequeue(chan_core *c)
-{
-    core_lock(c);
-    event *e = c->q_head;
-    if (e != NULL) {
-        c->q_head = e->next;
-        if (c->q_head == NULL)
-            c->q_tail = NULL;
-    }
-    pthread_mutex_unlock(&c->lock);
-    return e;
 }
 
 /* libcares callback for query/search: record only (lock held, GIL maybe not). */
@@ -278,31 +273,23 @@ static void sock_deliver(chan_core *c, sock_event *e)
 
 /* Delivers everything recorded so far, one event at a time so nested deliveries (a callback
  * that cancels or closes) keep the global order. */
-/* The channels this thread is delivering for, innermost first. A delivery started inside a
- * callback (one that queries, cancels or closes) returns at once and the outer loop picks the new
- * events up, so delivery never nests and the stack never grows with the queue. This is the
- * calling thread's own execution state, not shared data: hence thread-local. */
-typedef struct delivery {
-    chan_core *core;
-    struct delivery *outer;
-} delivery;
-
-static _Thread_local delivery *tls_delivery;
-
-int is_delivering(chan_core *c)
+/* Delivery is owned per channel: one thread at a time runs a channel's callbacks, in queue
+ * order, whichever thread queued them (the I/O thread or a caller). Another thread that finds
+ * the queue owned leaves its events to the owner, which takes every event queued before it lets
+ * go (dequeue and release happen under one lock). A delivery started inside a callback returns
+ * at once and the outer loop picks the new events up, so the stack never grows with the queue;
+ * close() is the one exception (deliver_events_nested), as pycares 4 runs its callbacks in it. */
+int is_delivering_locked(chan_core *c)
 {
-    for (delivery *d = tls_delivery; d != NULL; d = d->outer)
-        if (d->core == c)
-            return 1;
-    return 0;
+    return c->delivering && pthread_equal(c->deliverer, pthread_self());
 }
 
-/* Once a closed channel's queue is empty, its close() calls may return. Returns whether the
- * channel is closed and drained. */
+/* Once a closed channel's queue is empty and no callback runs, its close() calls may return.
+ * Returns whether the channel is closed and drained. */
 static int note_drained(chan_core *c)
 {
     core_lock(c);
-    int drained = c->state == CH_CLOSED && c->q_head == NULL;
+    int drained = c->state == CH_CLOSED && c->q_head == NULL && !c->delivering;
     if (drained && !c->close_done) {
         c->close_done = 1;
         pthread_cond_broadcast(&c->closed_cond);
@@ -311,24 +298,41 @@ static int note_drained(chan_core *c)
     return drained;
 }
 
-void deliver_events(chan_core *c)
+static void deliver(chan_core *c, int nested)
 {
-    if (is_delivering(c))
-        return;
-    delivery frame = {c, tls_delivery};
-    tls_delivery = &frame;
+    core_lock(c);
+    int owner = !c->delivering;
+    if (!owner && !(nested && pthread_equal(c->deliverer, pthread_self()))) {
+        pthread_mutex_unlock(&c->lock);
+        return; /* the owner delivers these too */
+    }
+    if (owner) {
+        c->delivering = 1;
+        c->deliverer = pthread_self();
+    }
+    pthread_mutex_unlock(&c->lock);
     PyObject *exc_type, *exc_value, *exc_tb;
     int saved = PyErr_Occurred() != NULL;
     if (saved)
         PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
-    event *e;
-    while ((e = dequeue(c)) != NULL) {
+    for (;;) {
+        core_lock(c);
+        event *e = c->q_head;
+        if (e != NULL) {
+            c->q_head = e->next;
+            if (c->q_head == NULL)
+                c->q_tail = NULL;
+        } else if (owner) {
+            c->delivering = 0;
+        }
+        pthread_mutex_unlock(&c->lock);
+        if (e == NULL)
+            break;
         if (e->kind == EV_REQUEST)
             request_deliver(c, (request *)e);
         else
             sock_deliver(c, (sock_event *)e);
     }
-    tls_delivery = frame.outer;
     if (note_drained(c)) {
         /* Closed and drained: no socket event can follow, so the callback can go. */
         c->want_sock_events = 0;
@@ -338,20 +342,25 @@ void deliver_events(chan_core *c)
         PyErr_Restore(exc_type, exc_value, exc_tb);
 }
 
+void deliver_events(chan_core *c)
+{
+    deliver(c, 0);
+}
+
+void deliver_events_nested(chan_core *c)
+{
+    deliver(c, 1);
+}
+
 int on_event_thread(chan_core *c)
 {
     return c->thread_running && pthread_equal(pthread_self(), c->thread);
 }
 
-/* After a libcares call made from a Python thread: callbacks of a threaded channel run on its
- * I/O thread, so wake it; otherwise deliver here. */
+/* After a libcares call: what it finished at once (a bad name, a cancel, a hosts-file answer)
+ * is delivered before the call returns, in both modes, as pycares 4 does. */
 void after_call(chan_core *c, int waiting)
 {
-    if (c->thread_running && !on_event_thread(c)) {
-        if (waiting)
-            wake_thread(c);
-        return;
-    }
     if (waiting)
         deliver_events(c);
 }

@@ -68,6 +68,8 @@ void channels_after_fork_parent(module_state *st)
 /* One channel in the child: see the comment at the top. */
 static void restart_in_child(chan_core *c)
 {
+    if (c->delivering && !pthread_equal(c->deliverer, pthread_self()))
+        c->delivering = 0; /* its owner was another thread, not copied */
     if (c->state != CH_OPEN)
         return;
     if (c->thread_running) {

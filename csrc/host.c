@@ -88,7 +88,7 @@ typedef struct {
     unsigned char addr[16];
 } literal_copy;
 
-/* The socket types, protocols and ports glibc lists for a service and hints (gai_plan_make). */
+/* The node shape for a name's addresses: socket type, protocol and port (gai_plan_make). */
 typedef struct {
     int n;
     struct {
@@ -672,34 +672,50 @@ static int system_getaddrinfo(const char *host, const char *service, int family,
     return rc == 0 ? ARES_SUCCESS : eai_to_ares(rc);
 }
 
-/* Socket types, protocols and ports for a name's addresses. */
-static int gai_plan_make(int family, int socktype, int protocol, int aflags, const char *service, gai_plan *plan)
+/* The port libcares 1.34 (pycares 4.11's) gives a service: none → 0; a name /etc/services knows
+ * for tcp (unless NUMERICSERV); else the number strtoul() reads, at most 65535. One deliberate
+ * difference: text with no number at all is ARES_ESERVICE, where libcares looks up port 0. */
+static int cares_port(const char *service, int aflags, int *port)
 {
-    struct addrinfo *res;
-    int rc = system_getaddrinfo(family == AF_INET6 ? "::1" : "127.0.0.1", service, family == AF_INET6 ? AF_INET6 : AF_INET,
-                                socktype, protocol, aflags & ~(ARES_AI_V4MAPPED | ARES_AI_ALL | ARES_AI_PASSIVE), &res);
-    if (rc != ARES_SUCCESS)
-        return rc;
-    plan->n = 0;
-    plan->family = family;
-    plan->flags = aflags;
-    for (struct addrinfo *it = res; it != NULL && plan->n < 8; it = it->ai_next) {
-        plan->e[plan->n].socktype = it->ai_socktype;
-        plan->e[plan->n].protocol = it->ai_protocol;
-        plan->e[plan->n].port = ntohs(it->ai_family == AF_INET ? ((struct sockaddr_in *)it->ai_addr)->sin_port
-                                                               : ((struct sockaddr_in6 *)it->ai_addr)->sin6_port);
-        plan->n++;
+    *port = 0;
+    if (service == NULL)
+        return ARES_SUCCESS;
+    if (!(aflags & ARES_AI_NUMERICSERV)) {
+        struct servent se, *found = NULL;
+        char buf[4096];
+        if (getservbyname_r(service, "tcp", &se, buf, sizeof(buf), &found) == 0 && found != NULL &&
+            ntohs((unsigned short)found->s_port) != 0) {
+            *port = ntohs((unsigned short)found->s_port);
+            return ARES_SUCCESS;
+        }
     }
-    freeaddrinfo(res);
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(service, &end, 0);
+    if (end == service || (v == 0 && errno != 0) || v > 65535)
+        return ARES_ESERVICE;
+    *port = (int)v;
     return ARES_SUCCESS;
 }
 
+/* libcares' shape for every address: one node, the hints' socket type and protocol, the port. */
+static void gai_plan_make(int family, int socktype, int protocol, int aflags, int port, gai_plan *plan)
+{
+    plan->n = 1;
+    plan->family = family;
+    plan->flags = aflags;
+    plan->e[0].socktype = socktype;
+    plan->e[0].protocol = protocol;
+    plan->e[0].port = port;
+}
+
 /* The whole answer for a literal host or none. */
-static int sys_answer_make(const char *host, const char *service, int family, int socktype, int protocol, int aflags,
+static int sys_answer_make(const char *host, int port, int family, int socktype, int protocol, int aflags,
                            sys_answer **out)
 {
     struct addrinfo *res;
-    int rc = system_getaddrinfo(host, service, family, socktype, protocol, aflags, &res), n = 0;
+    /* one entry per address (SOCK_STREAM), then libcares' node shape: the hints' type and protocol */
+    int rc = system_getaddrinfo(host, NULL, family, SOCK_STREAM, 0, aflags, &res), n = 0;
     if (rc != ARES_SUCCESS)
         return rc;
     for (struct addrinfo *it = res; it != NULL; it = it->ai_next)
@@ -715,8 +731,12 @@ static int sys_answer_make(const char *host, const char *service, int family, in
             continue;
         memset(&ans->e[ans->n].sa, 0, sizeof(ans->e[ans->n].sa));
         memcpy(&ans->e[ans->n].sa, it->ai_addr, it->ai_addrlen);
-        ans->e[ans->n].socktype = it->ai_socktype;
-        ans->e[ans->n].protocol = it->ai_protocol;
+        if (it->ai_family == AF_INET)
+            ((struct sockaddr_in *)&ans->e[ans->n].sa)->sin_port = htons((unsigned short)port);
+        else
+            ((struct sockaddr_in6 *)&ans->e[ans->n].sa)->sin6_port = htons((unsigned short)port);
+        ans->e[ans->n].socktype = socktype;
+        ans->e[ans->n].protocol = protocol;
         ans->n++;
     }
     freeaddrinfo(res);
@@ -762,13 +782,12 @@ static void fold_localhost(char *name)
 static int family_arg(PyObject *obj, int *family)
 {
     long v = 0;
-    int rc = int_option(obj, "family", LONG_MIN, LONG_MAX, &v);
-    if (rc < 0) {
-        if (!PyErr_ExceptionMatches(PyExc_ValueError))
-            return -1;
-        PyErr_Clear(); /* out of range: no family either */
-        return 1;
+    if (obj == Py_None) { /* pycares 4 hands it to C as an int */
+        PyErr_SetString(PyExc_TypeError, "family must be an int, not None");
+        return -1;
     }
+    if (ctype_int_option(obj, "family", INT_MIN, INT_MAX, INT_MIN, INT_MAX, &v) < 0)
+        return -1;
     if (v != AF_INET && v != AF_INET6 && v != AF_UNSPEC)
         return 1;
     *family = (int)v;
@@ -964,11 +983,12 @@ PyObject *Channel_gethostbyname(PyObject *self, PyObject *const *args, Py_ssize_
 
     memset(&g, 0, sizeof(g));
     int bad_family;
-    if (parse_args("gethostbyname", args, nargs, kwnames, names, 3, a) < 0 || check_open(c) < 0 ||
-        (bad_family = family_arg(a[1], &g.hints.ai_family)) < 0 || callback_arg(a[2]) < 0)
+    /* pycares 4's order: the callback, the closed channel, the name, the family */
+    if (parse_args("gethostbyname", args, nargs, kwnames, names, 3, a) < 0 || callback_arg(a[2]) < 0 ||
+        check_open(c) < 0)
         return NULL;
     Py_ssize_t n = name_encode_request(c->st, a[0], buf, "name");
-    if (n == -1)
+    if (n == -1 || (bad_family = family_arg(a[1], &g.hints.ai_family)) < 0)
         return NULL;
     /* libcares' order: the family first (ENOTIMP), then the name (EBADNAME). */
     if (bad_family || n == NAME_REPORT)
@@ -1085,8 +1105,8 @@ PyObject *Channel_gethostbyaddr(PyObject *self, PyObject *const *args, Py_ssize_
     PyObject *a[2];
     byaddr_args b;
 
-    if (parse_args("gethostbyaddr", args, nargs, kwnames, names, 2, a) < 0 || check_open(c) < 0 ||
-        parse_ip(a[0], "addr", &b.family, b.addr) < 0 || callback_arg(a[1]) < 0)
+    if (parse_args("gethostbyaddr", args, nargs, kwnames, names, 2, a) < 0 || callback_arg(a[1]) < 0 ||
+        parse_ip(a[0], "addr", &b.family, b.addr) < 0 || check_open(c) < 0)
         return NULL;
     char text[INET6_ADDRSTRLEN];
     request *r = request_new(c, a[1], REQ_HOST);
@@ -1112,23 +1132,23 @@ static int service_arg(PyObject *port, char *buf, size_t size, const char **out)
         *out = NULL;
         return 0;
     }
-    if (PyLong_Check(port)) {
-        long v;
-        if (int_option(port, "port", 0, 65535, &v) < 0)
+    if (PyLong_Check(port)) { /* pycares 4: str(port); libcares then judges it (ARES_ESERVICE) */
+        int overflow;
+        long v = PyLong_AsLongAndOverflow(port, &overflow);
+        if (v == -1 && PyErr_Occurred())
             return -1;
-        PyOS_snprintf(buf, size, "%ld", v);
+        if (overflow)
+            strcpy(buf, overflow > 0 ? "99999999999999999999999" : "-1"); /* out of range either way */
+        else
+            PyOS_snprintf(buf, size, "%ld", v);
         *out = buf;
         return 0;
     }
     const char *s = text_arg(port, "port", &keep);
     if (s == NULL)
         return -1;
-    if (*s == '\0' || strlen(s) >= size) {
-        Py_DECREF(keep);
-        PyErr_Format(PyExc_ValueError, "port must be a port number or a service name, got %R", port);
-        return -1;
-    }
-    strcpy(buf, s);
+    /* empty or over-long text is no service either: ARES_ESERVICE through the callback */
+    strcpy(buf, strlen(s) < size ? s : "-");
     Py_DECREF(keep);
     *out = buf;
     return 0;
@@ -1144,43 +1164,48 @@ PyObject *Channel_getaddrinfo(PyObject *self, PyObject *const *args, Py_ssize_t 
     long v;
 
     memset(&g, 0, sizeof(g));
-    if (parse_args("getaddrinfo", args, nargs, kwnames, names, 3, a) < 0 || check_open(c) < 0 ||
-        callback_arg(a[2]) < 0 || service_arg(a[1], service, sizeof(service), &g.service) < 0)
+    if (parse_args("getaddrinfo", args, nargs, kwnames, names, 3, a) < 0 || callback_arg(a[2]) < 0 ||
+        service_arg(a[1], service, sizeof(service), &g.service) < 0 || check_open(c) < 0)
         return NULL;
     g.hints.ai_family = AF_UNSPEC;
     int bad_family = 0;
     if (a[3] != NULL && (bad_family = family_arg(a[3], &g.hints.ai_family)) < 0)
         return NULL;
-    if (int_option(a[4], "type", 0, INT_MAX, &v) < 0)
+    /* type, proto and flags are C ints to pycares 4: any int value fits (OverflowError beyond);
+     * libcares copies type and proto into every node. */
+    if (ctype_int_option(a[4], "type", INT_MIN, INT_MAX, INT_MIN, INT_MAX, &v) < 0)
         return NULL;
     g.hints.ai_socktype = a[4] && a[4] != Py_None ? (int)v : 0;
-    if (int_option(a[5], "proto", 0, INT_MAX, &v) < 0)
+    if (ctype_int_option(a[5], "proto", INT_MIN, INT_MAX, INT_MIN, INT_MAX, &v) < 0)
         return NULL;
     g.hints.ai_protocol = a[5] && a[5] != Py_None ? (int)v : 0;
-    if (int_option(a[6], "flags", 0, INT_MAX, &v) < 0)
+    if (ctype_int_option(a[6], "flags", INT_MIN, INT_MAX, 0, INT_MAX, &v) < 0)
         return NULL;
     g.hints.ai_flags = a[6] && a[6] != Py_None ? (int)v : 0;
     if (g.hints.ai_flags & ~KNOWN_AI_FLAGS) {
         PyErr_Format(PyExc_ValueError, "unknown ARES_AI_* flags: 0x%x", g.hints.ai_flags & ~KNOWN_AI_FLAGS);
         return NULL;
     }
-    int family = g.hints.ai_family, socktype = g.hints.ai_socktype, protocol = g.hints.ai_protocol;
-    int aflags = g.hints.ai_flags, rc;
-    if (a[0] == Py_None && g.service == NULL) {
-        PyErr_SetString(PyExc_ValueError, "host and port cannot both be None");
+    if (a[0] == Py_None) { /* pycares 4's parse_name() */
+        PyErr_SetString(PyExc_TypeError, "host must be str or bytes, not None");
         return NULL;
     }
-    Py_ssize_t n = 0;
-    if (a[0] != Py_None && (n = name_encode_request(c->st, a[0], buf, "host")) == -1)
+    int family = g.hints.ai_family, socktype = g.hints.ai_socktype, protocol = g.hints.ai_protocol;
+    int aflags = g.hints.ai_flags, rc, port = 0;
+    Py_ssize_t n = name_encode_request(c->st, a[0], buf, "host");
+    if (n == -1)
         return NULL;
+    /* libcares' order: the family, then the service, then the host */
     if (bad_family) {
         rc = submit_immediate(c, a[2], REQ_LITERAL_AI, ARES_ENOTIMP, NULL);
+    } else if ((rc = cares_port(g.service, aflags, &port)) != ARES_SUCCESS) {
+        rc = submit_immediate(c, a[2], REQ_LITERAL_AI, rc, NULL);
     } else if (n == NAME_REPORT) {
         rc = submit_immediate(c, a[2], REQ_LITERAL_AI, ARES_EBADNAME, NULL);
-    } else if (a[0] == Py_None || (fold_localhost(buf), is_literal(buf))) {
-        /* No lookup needed: the system's own answer, without the network. */
+    } else if ((fold_localhost(buf), is_literal(buf))) {
+        /* No lookup needed: the address itself, without the network. */
         sys_answer *ans = NULL;
-        rc = sys_answer_make(a[0] == Py_None ? NULL : buf, g.service, family, socktype, protocol, aflags, &ans);
+        rc = sys_answer_make(buf, port, family, socktype, protocol, aflags, &ans);
         rc = submit_immediate(c, a[2], REQ_LITERAL_AI, rc, ans);
     } else if (buf[0] == '\0' || strcmp(buf, ".") == 0 || (aflags & ARES_AI_NUMERICHOST)) {
         /* No host name at all, or a name where only a numeric address may stand. */
@@ -1189,22 +1214,17 @@ PyObject *Channel_getaddrinfo(PyObject *self, PyObject *const *args, Py_ssize_t 
         gai_plan *plan = malloc(sizeof(*plan));
         if (plan == NULL)
             return PyErr_NoMemory();
-        rc = gai_plan_make(family, socktype, protocol, aflags, g.service, plan);
-        if (rc != ARES_SUCCESS) {
-            free(plan);
-            rc = submit_immediate(c, a[2], REQ_LITERAL_AI, rc, NULL);
-        } else {
-            /* libcares only looks the addresses up: the port, the socket types and the
-             * V4MAPPED/ALL shaping come from the plan when the result is built. */
-            g.name = buf;
-            g.service = NULL;
-            g.hints.ai_socktype = g.hints.ai_protocol = 0;
-            if (family == AF_INET6 && (aflags & ARES_AI_V4MAPPED))
-                g.hints.ai_family = AF_UNSPEC;
-            g.hints.ai_flags = (aflags & ~(ARES_AI_V4MAPPED | ARES_AI_ALL | ARES_AI_NUMERICSERV | ARES_AI_PASSIVE |
-                                           ARES_AI_ENVHOSTS)) | implied_flags();
-            rc = submit_forward(c, a[2], REQ_ADDRINFO, buf, &g.hints, plan, 0);
-        }
+        gai_plan_make(family, socktype, protocol, aflags, port, plan);
+        /* libcares only looks the addresses up: the port, the socket type and the V4MAPPED/ALL
+         * shaping come from the plan when the result is built. */
+        g.name = buf;
+        g.service = NULL;
+        g.hints.ai_socktype = g.hints.ai_protocol = 0;
+        if (family == AF_INET6 && (aflags & ARES_AI_V4MAPPED))
+            g.hints.ai_family = AF_UNSPEC;
+        g.hints.ai_flags = (aflags & ~(ARES_AI_V4MAPPED | ARES_AI_ALL | ARES_AI_NUMERICSERV | ARES_AI_PASSIVE |
+                                       ARES_AI_ENVHOSTS)) | implied_flags();
+        rc = submit_forward(c, a[2], REQ_ADDRINFO, buf, &g.hints, plan, 0);
     }
     if (rc < 0)
         return NULL;
@@ -1326,29 +1346,36 @@ static int sockaddr_arg(PyObject *address, nameinfo_args *n)
     int family;
     unsigned char addr[16];
 
-    if (!PyTuple_Check(address)) {
-        PyErr_Format(PyExc_TypeError, "address must be a tuple (ip, port) or (ip, port, flowinfo, scope_id), not %.100s",
-                     Py_TYPE(address)->tp_name);
+    /* pycares 4 takes any sequence of 2 (IPv4) or 4 (IPv6) items */
+    Py_ssize_t size = PyUnicode_Check(address) || PyBytes_Check(address) ? -1 : PySequence_Size(address);
+    if (size < 0 && PyErr_Occurred())
         return -1;
-    }
-    Py_ssize_t size = PyTuple_GET_SIZE(address);
     if (size != 2 && size != 4) {
-        PyErr_Format(PyExc_ValueError, "address must have 2 or 4 items, not %zd", size);
+        PyErr_Format(PyExc_ValueError, "address must be (ip, port) or (ip, port, flowinfo, scope_id), got %R",
+                     address);
         return -1;
     }
-    ip = PyTuple_GET_ITEM(address, 0);
-    if (parse_ip(ip, "address", &family, addr) < 0 ||
-        int_option(PyTuple_GET_ITEM(address, 1), "port", 0, 65535, &port) != 1)
-        goto bad_port;
-    if (size == 4) {
-        if (family != AF_INET6) {
-            PyErr_SetString(PyExc_ValueError, "a 4-item address (ip, port, flowinfo, scope_id) must be IPv6");
-            return -1;
-        }
-        if (int_option(PyTuple_GET_ITEM(address, 2), "flowinfo", 0, 0xFFFFF, &flowinfo) < 0 ||
-            int_option(PyTuple_GET_ITEM(address, 3), "scope_id", 0, 0xFFFFFFFFL, &scope_id) < 0)
-            return -1;
+    PyObject *seq = PySequence_Fast(address, "address must be a sequence");
+    if (seq == NULL)
+        return -1;
+    ip = PySequence_Fast_GET_ITEM(seq, 0);
+    if (parse_ip(ip, "address", &family, addr) < 0)
+        goto fail;
+    if ((size == 2) != (family == AF_INET)) {
+        PyErr_Format(PyExc_ValueError, size == 2 ? "invalid IPv4 address %R: an IPv6 address takes "
+                                                   "(ip, port, flowinfo, scope_id)"
+                                                 : "invalid IPv6 address %R: an IPv4 address takes (ip, port)",
+                     ip);
+        goto fail;
     }
+    /* htons()/htonl() in pycares 4: OverflowError outside the C types */
+    if (ctype_int_option(PySequence_Fast_GET_ITEM(seq, 1), "port", 0, 65535, 0, 65535, &port) != 1)
+        goto bad_port;
+    if (size == 4 &&
+        (ctype_int_option(PySequence_Fast_GET_ITEM(seq, 2), "flowinfo", 0, 0xFFFFFFFFL, 0, 0xFFFFF, &flowinfo) < 0 ||
+         ctype_int_option(PySequence_Fast_GET_ITEM(seq, 3), "scope_id", 0, 0xFFFFFFFFL, 0, 0xFFFFFFFFL, &scope_id) < 0))
+        goto fail;
+    Py_DECREF(seq);
     memset(&n->sa, 0, sizeof(n->sa));
     if (family == AF_INET) {
         struct sockaddr_in *s4 = (struct sockaddr_in *)&n->sa;
@@ -1369,6 +1396,8 @@ static int sockaddr_arg(PyObject *address, nameinfo_args *n)
 bad_port:
     if (!PyErr_Occurred())
         PyErr_SetString(PyExc_TypeError, "port must be an int");
+fail:
+    Py_DECREF(seq);
     return -1;
 }
 
@@ -1380,10 +1409,10 @@ PyObject *Channel_getnameinfo(PyObject *self, PyObject *const *args, Py_ssize_t 
     nameinfo_args n;
     long flags;
 
-    if (parse_args("getnameinfo", args, nargs, kwnames, names, 3, a) < 0 || check_open(c) < 0 ||
-        sockaddr_arg(a[0], &n) < 0 || callback_arg(a[2]) < 0)
+    if (parse_args("getnameinfo", args, nargs, kwnames, names, 3, a) < 0 || callback_arg(a[2]) < 0 ||
+        sockaddr_arg(a[0], &n) < 0 || check_open(c) < 0)
         return NULL;
-    if (int_option(a[1], "flags", 0, INT_MAX, &flags) != 1) {
+    if (ctype_int_option(a[1], "flags", INT_MIN, INT_MAX, 0, INT_MAX, &flags) != 1) {
         if (!PyErr_Occurred())
             PyErr_SetString(PyExc_TypeError, "flags must be an int");
         return NULL;

@@ -2,7 +2,8 @@
  *
  * One table describes every class: its name, its DNS type label (the class attribute `type`,
  * e.g. 'MX') and its field names. All classes share the slot functions below: fields are
- * stored in a fixed array right after the object header, exposed as read-only members, and
+ * stored in a fixed array right after the object header, exposed as members (writable, as
+ * pycares 4's __slots__ attributes are), and
  * give a namedtuple-like repr, equality, hashing, pickling and pattern matching. */
 #include "results.h"
 
@@ -11,11 +12,9 @@
 
 #if PY_VERSION_HEX >= 0x030C0000
 #define MEMBER_OBJECT Py_T_OBJECT_EX
-#define MEMBER_READONLY Py_READONLY
 #else
 #include <structmember.h>
 #define MEMBER_OBJECT T_OBJECT_EX
-#define MEMBER_READONLY READONLY
 #endif
 
 #define MAX_FIELDS 8
@@ -25,11 +24,11 @@ typedef struct {
     const char *name;           /* qualified: Python < 3.11 keeps this pointer as tp_name */
     const char *label;          /* class attribute `type`, or NULL */
     const char *doc;
-    PyMemberDef members[MAX_FIELDS + 1];   /* read-only fields, in constructor order */
+    PyMemberDef members[MAX_FIELDS + 1];   /* the fields, in constructor order */
 } result_spec;
 
 #define QUAL(short_name) "pycares_ng._core." short_name
-#define F(i, fname) {fname, MEMBER_OBJECT, FIELD_OFFSET(i), MEMBER_READONLY, NULL}
+#define F(i, fname) {fname, MEMBER_OBJECT, FIELD_OFFSET(i), 0, NULL}
 
 static const result_spec SPECS[RT_COUNT] = {
     [RT_A] = {QUAL("ares_query_a_result"), "A", "An A record.", {F(0, "host"), F(1, "ttl")}},
@@ -231,6 +230,17 @@ done:
     return res;
 }
 
+/* Fields may be set (pycares 4's are plain attributes) but not deleted: every field holds a
+ * value, which repr, equality, hashing and pickling rely on. */
+static int result_setattro(PyObject *self, PyObject *name, PyObject *value)
+{
+    if (value == NULL) {
+        PyErr_Format(PyExc_AttributeError, "cannot delete field %R of %.100s", name, Py_TYPE(self)->tp_name);
+        return -1;
+    }
+    return PyObject_GenericSetAttr(self, name, value);
+}
+
 static PyObject *result_richcompare(PyObject *a, PyObject *b, int op)
 {
     if ((op != Py_EQ && op != Py_NE) || Py_TYPE(a) != Py_TYPE(b))
@@ -300,6 +310,7 @@ static PyObject *make_type(PyObject *module, PyObject *base, result_kind kind)
         n++;
     PyType_Slot slots[] = {
         {Py_tp_new, result_new},
+        {Py_tp_setattro, result_setattro},
         {Py_tp_dealloc, result_dealloc},
         {Py_tp_traverse, result_traverse},
         {Py_tp_clear, result_clear},

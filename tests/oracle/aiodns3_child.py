@@ -83,6 +83,9 @@ AF_INET, AF_INET6, AF_UNSPEC = int(socket.AF_INET), int(socket.AF_INET6), int(so
 NI_NOFQDN, NI_NUMERICHOST, NI_NAMEREQD, NI_NUMERICSERV = 1, 2, 4, 8  # ARES_NI_* (same in both)
 
 
+
+ERRNO_EXTRA = {26: "ARES_ENOSERVER"}  # c-ares' code, absent from pycares 4.11's errno module
+
 def _q(name: Any, qtype: str, qclass: Any = None) -> Tuple[str, tuple, dict]:
     return ("query", (name, qtype), {} if qclass is None else {"qclass": qclass})
 
@@ -266,7 +269,8 @@ def exc_record(exc: BaseException) -> Dict[str, Any]:
     if cls.__name__ == "DNSError":
         record["args"] = norm(exc.args)
         if exc.args and isinstance(exc.args[0], int):
-            record["errno_name"] = pycares.errno.errorcode.get(exc.args[0], "?")
+            # one naming for both libraries: pycares 4.11's errno module lacks ARES_ENOSERVER (26)
+            record["errno_name"] = pycares.errno.errorcode.get(exc.args[0], ERRNO_EXTRA.get(exc.args[0], "?"))
     return record
 
 

@@ -532,3 +532,21 @@ class _Anything:
 
 
 ANYTHING = _Anything()
+
+
+class OneOf:
+    """Matches any of the given values."""
+
+    def __init__(self, *values: Any) -> None:
+        self.values = values
+
+    def __eq__(self, other: object) -> bool:
+        return any(v == other for v in self.values)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "one of " + ", ".join(map(repr, self.values))

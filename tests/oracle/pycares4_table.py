@@ -23,7 +23,7 @@ import pytest
 import pycares
 import pycares_ng
 
-from pycares4_oracle import (ANYTHING, DEFAULT, Raised, RaisesOneOf, Run, empty_resolv_conf, hosts_file,
+from pycares4_oracle import (ANYTHING, DEFAULT, OneOf, Raised, RaisesOneOf, Run, empty_resolv_conf, hosts_file,
                              make_server, observe, reconcile)
 
 AF_INET, AF_INET6, AF_UNSPEC = socket.AF_INET, socket.AF_INET6, socket.AF_UNSPEC
@@ -801,7 +801,10 @@ def _when_close(expected: Dict[str, Any], mode: str, _: Any) -> Dict[str, Any]:
 def _raises(label: str, *classes: type) -> Fix:
     """The call `label` raises one of classes (or a subclass): nothing is sent, nothing called back."""
     def fix(expected: Dict[str, Any], mode: str, _: Any) -> Dict[str, Any]:
-        expected["calls"] = [(lab, RaisesOneOf(*classes) if lab == label else val) for lab, val in expected["calls"]]
+        labels = [lab for lab, _ in expected["calls"]]
+        upto = labels.index(label) + 1 if label in labels else len(labels)  # nothing runs after the raise
+        expected["calls"] = [(lab, RaisesOneOf(*classes) if lab == label else val)
+                             for lab, val in expected["calls"][:upto]]
         expected["callbacks"] = {}
         expected["never called"] = []
         expected["sent"] = []
@@ -826,6 +829,15 @@ def _calls_back(tag: str, result: Any, errno: Any, when: str) -> Fix:
         expected["sent"] = []
         expected["sock_state_cb"] = []
         expected["unraisable"] = []
+        return expected
+    return fix
+
+
+def _sock_states(states: List[Any]) -> Fix:
+    """The sock_state_cb sequence is `states` (the rest of the record is pycares 4.11's)."""
+    def fix(expected: Dict[str, Any], mode: str, _: Any) -> Dict[str, Any]:
+        if mode == "sock":
+            expected["sock_state_cb"] = states
         return expected
     return fix
 
@@ -869,6 +881,7 @@ def _nameinfo_service(service: str) -> Fix:
                        "in:getnameinfo")
 
 
+SILENT = "pycares 4.11 accepts a value that makes no sense without a word; pycares_ng names the problem"
 NUL_REASON = "pycares 4.11 cuts the name at the NUL and resolves what precedes it"
 TYPE_ERROR_CLOSED = "pycares 4.11 raises an accidental TypeError (it subscripts its None channel)"
 CFFI_STR = "pycares 4.11 passes a str to cffi as char*, which cffi refuses (TypeError) for the documented str"
@@ -930,6 +943,29 @@ ALLOWED: Dict[str, Tuple[str, Fix, Optional[str]]] = {
                              "(an unraisable exception) after the TypeError", _no_unraisable, None),
     "ctor-timeout-str": ("pycares 4.11 computes '1' * 1000 and overflows (OverflowError) instead of refusing "
                          "the type", _raises("Channel", TypeError), None),
+    "ctor-timeout-negative": (SILENT + " (a negative timeout)", _raises("Channel", ValueError), None),
+    "ctor-timeout-tiny": ("pycares 4.11 truncates 0.0001 s to 0 ms, which libcares reads as its default of "
+                          "seconds; pycares_ng rounds up to 1 ms (already over by then, or not)",
+                          _returns("timeout", OneOf(0.0, "(0,0.5]")), None),
+    "ctor-tries-zero": (SILENT + " (tries=0)", _raises("Channel", ValueError), None),
+    "ctor-tries-negative": (SILENT + " (tries=-1)", _raises("Channel", ValueError), None),
+    "ctor-ndots-negative": (SILENT + " (ndots=-1)", _raises("Channel", ValueError), None),
+    "ctor-sndbuf-negative": (SILENT + " (a negative socket buffer size)", _raises("Channel", ValueError), None),
+    "ctor-lookups-invalid": (SILENT + " (lookups='x' looks nothing up)", _raises("Channel", ValueError), None),
+    "ctor-lookups-empty": (SILENT + " (lookups='')", _raises("Channel", ValueError), None),
+    "ctor-domains-plain-str": ("pycares 4.11 walks a str as one search domain per character",
+                               _raises("Channel", TypeError), None),
+    "ctor-domains-nonascii": ("pycares 4.11 refuses a non-ASCII search domain (UnicodeEncodeError); pycares_ng "
+                              "IDNA-encodes it, as it does every name", _borrowed, "ctor-domains"),
+    "getaddrinfo-flags-negative": (SILENT + " (flags=-1 sets every ARES_AI_* bit)",
+                                   _raises("getaddrinfo", ValueError), None),
+    "query-inside-callback": ("pycares 4.11 runs callbacks inside libcares' processing (under its lock: the "
+                              "cause of its crash when a callback cancels), so a query made in a callback "
+                              "reuses the socket libcares is about to close; pycares_ng runs callbacks after "
+                              "libcares returned, and the new query opens a socket of its own",
+                              _sock_states([(0, True, False, "in:query1"), (0, False, False, "loop", "fd open"),
+                                            (1, True, False, "loop"), (1, False, False, "loop", "fd open")]),
+                              None),
     "set_local_dev-str": (CFFI_STR, _borrowed, "set_local_dev-bytes"),
     "ctor-local_dev-str": (CFFI_STR, _borrowed, "ctor-local_dev-bytes"),
 }
