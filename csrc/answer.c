@@ -283,6 +283,7 @@ PyObject *answer_build(module_state *st, int qtype, const uint8_t *msg, size_t l
     dns_rdata d;
     int rc, single = qtype == DNS_T_CNAME || qtype == DNS_T_SOA || qtype == DNS_T_PTR;
     PyObject *out = NULL, *item, *any_ptr = NULL; /* ANY: its one PTR result, held by out */
+    int other_class = 0; /* records of the type but another class: an empty answer, not ENODATA */
 
     if (dns_reader_init(&r, msg, len) < 0) {
         *status = ARES_EBADRESP;
@@ -301,6 +302,11 @@ PyObject *answer_build(module_state *st, int qtype, const uint8_t *msg, size_t l
         /* CNAME/SOA keep the first match; the rest of the answer is still checked above. */
         if ((qtype != DNS_T_ANY && rr.type != qtype) || (single && qtype != DNS_T_PTR && out != NULL))
             continue;
+        /* pycares 4's parsers (c-ares') take Internet-class records only; TXT and CAA also CHAOS */
+        if (rr.rclass != 1 && !(rr.rclass == 3 && (rr.type == DNS_T_TXT || rr.type == DNS_T_CAA))) {
+            other_class = 1;
+            continue;
+        }
         if ((item = typed_result(st, &rr, &d)) == NULL)
             goto error;
         if (item == Py_None) {
@@ -328,7 +334,7 @@ PyObject *answer_build(module_state *st, int qtype, const uint8_t *msg, size_t l
     if (rc < 0) {
         *status = ARES_EBADRESP;
         Py_CLEAR(out);
-    } else if (out == NULL || (!single && PyList_GET_SIZE(out) == 0)) {
+    } else if (out == NULL || (!single && PyList_GET_SIZE(out) == 0 && !other_class)) {
         *status = ARES_ENODATA;
         Py_CLEAR(out);
     }

@@ -14,4 +14,8 @@
 #define ARES_FLAG_NO_DFLT_SVR (1 << 9) /* c-ares >= 1.22; a no-op on older libraries */
 #endif
 
+#ifndef ARES_ENOSERVER
+#define ARES_ENOSERVER 26 /* c-ares >= 1.32; pycares_ng reports it on older libraries too */
+#endif
+
 #endif

@@ -743,6 +743,7 @@ static int Channel_set_servers(PyObject *self, PyObject *value, void *closure)
         return -1;
     }
     free(c->servers);
+    c->no_servers = count == 0;
     c->servers = nodes;
     c->nservers = count;
     return 0;

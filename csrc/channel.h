@@ -73,6 +73,7 @@ typedef struct chan_core {
     int close_done;                 /* closed and every resulting callback delivered (lock) */
     generation *gens;               /* current first, then retired ones */
     event *q_head, *q_tail;         /* finished work, in order (lock) */
+    int no_servers;                 /* servers were set to an empty list (GIL) */
     int empty_at_lock;              /* the queue was empty when core_lock() returned (lock) */
     int delivering;                 /* a thread is running the queue's callbacks (lock) ... */
     pthread_t deliverer;            /* ... this one: one at a time, in queue order */

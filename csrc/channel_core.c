@@ -235,6 +235,10 @@ static PyObject *request_result(chan_core *c, request *r, int *status)
 static void request_deliver(chan_core *c, request *r)
 {
     int status;
+    /* c-ares 1.18 fails a query with no server to send it to as ESERVFAIL; later ones (pycares
+     * 4.11's) say ENOSERVER, which is what happened. */
+    if (r->status == ARES_ESERVFAIL && c->no_servers)
+        r->status = ARES_ENOSERVER;
     PyObject *res = request_result(c, r, &status), *ret;
     request_unlink(c, r);
     if (res != NULL) {

@@ -1,7 +1,19 @@
 /* Name checks and encoding; see names.h. */
 #include "names.h"
 
+#include <arpa/inet.h>
+#include <net/if.h>
 #include <string.h>
+
+/* What c-ares 1.34 (pycares 4.11's) refuses with ARES_EBADNAME, on every era */
+static const char HOSTNAME_RULE[] = "has an octet other than a letter, digit, '-', '.', '_', '/' or '*'";
+
+/* The octets libcares (>= 1.2x) lets into a question name: letters, digits and - . _ / * */
+static int hostname_octet(unsigned char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+           ch == '.' || ch == '_' || ch == '/' || ch == '*';
+}
 
 const char *name_check(const char *s, size_t n)
 {
@@ -25,14 +37,25 @@ const char *name_check(const char *s, size_t n)
         }
         if (ch == '\\') {
             /* \DDD or \X stand for one octet */
+            unsigned char octet;
             if (i + 3 < n && s[i + 1] >= '0' && s[i + 1] <= '9' && s[i + 2] >= '0' && s[i + 2] <= '9' &&
-                s[i + 3] >= '0' && s[i + 3] <= '9')
+                s[i + 3] >= '0' && s[i + 3] <= '9') {
+                int v = (s[i + 1] - '0') * 100 + (s[i + 2] - '0') * 10 + (s[i + 3] - '0');
+                if (v > 255)
+                    return "has an escape \\DDD over 255";
+                octet = (unsigned char)v;
                 i += 4;
-            else if (i + 1 < n)
+            } else if (i + 1 < n) {
+                octet = (unsigned char)s[i + 1];
                 i += 2;
-            else
+            } else {
                 return "ends with a lone backslash";
+            }
+            if (!hostname_octet(octet))
+                return HOSTNAME_RULE;
         } else {
+            if (!hostname_octet((unsigned char)ch))
+                return HOSTNAME_RULE;
             i++;
         }
         if (++label > longest)
@@ -47,6 +70,21 @@ const char *name_check(const char *s, size_t n)
     if (empty_label)
         return "has an empty label";
     return NULL;
+}
+
+/* "2001:db8::1" or "fe80::1%eth0" */
+static int is_ip6_literal(const char *s, size_t n)
+{
+    char text[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
+    unsigned char addr[16];
+    if (n >= sizeof(text) || memchr(s, ':', n) == NULL)
+        return 0;
+    memcpy(text, s, n);
+    text[n] = '\0';
+    char *scope = strchr(text, '%');
+    if (scope != NULL)
+        *scope = '\0';
+    return inet_pton(AF_INET6, text, addr) == 1;
 }
 
 static PyObject *idna_encode(module_state *st, PyObject *name)
@@ -104,6 +142,8 @@ static Py_ssize_t encode(module_state *st, PyObject *name, char *buf, const char
         return -1;
     }
     const char *problem = name_check(data, (size_t)n);
+    if (problem == HOSTNAME_RULE && is_ip6_literal(data, (size_t)n))
+        problem = NULL; /* an IPv6 address: answered as a literal, never sent as a name */
     if (problem != NULL) {
         /* A NUL is refused outright: pycares 4 would send the name cut short at it. (Checked
          * before tmp goes: data may point into it.) */

@@ -27,6 +27,7 @@ outcome is then asserted by the ``expected`` tests.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import importlib.metadata
 import json
 import subprocess
@@ -112,6 +113,12 @@ class Children:
             self.cache[key] = report
         return self.cache[key]
 
+    def prefetch(self, keys: List[Tuple[str, str, str, str]], workers: int = 3) -> None:
+        """Runs these children a few at a time (each is its own process, mostly waiting on
+        timers and sockets), so the table takes a fraction of the serial time."""
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(lambda key: self.report(*key), keys))
+
     def _run(self, spec: Dict[str, Any]) -> Dict[str, Any]:
         t0 = time.monotonic()
         try:
@@ -145,8 +152,12 @@ def children(dns_server, tmp_path_factory):
     alt.add_record("www.example.test", "A", "192.0.2.222", ttl=77)
     slow = testing.FaultServer(delay=0.4)
     with fault, alt, slow:
-        yield Children({"nsd_port": dns_server.port, "fault_port": fault.port,
-                        "delay_port": slow.port, "resolvconf": str(resolvconf)}, workdir)
+        kids = Children({"nsd_port": dns_server.port, "fault_port": fault.port,
+                         "delay_port": slow.port, "resolvconf": str(resolvconf)}, workdir)
+        oracle_scenarios = {"calls", "faults", "delay", "del_closed_loop", *SCENARIO_KEYS}
+        kids.prefetch([(lib, loop, mode, scenario) for scenario in child.SCENARIOS for loop in ("asyncio", "uvloop")
+                       for mode in MODES for lib in ("ng", "p4") if lib == "ng" or scenario in oracle_scenarios])
+        yield kids
 
 
 def data_of(report: Dict[str, Any]) -> Dict[str, Any]:
@@ -275,6 +286,24 @@ ORACLE_BUGS: Dict[Tuple[str, str], str] = {
 }
 
 
+#: (scenario, key) -> how c-ares 1.18 (Debian 12's libcares) itself answers differently from c-ares
+#: 1.34 (bundled by pycares 4.11). pycares_ng passes the library's answer on, so on c-ares < 1.34
+#: these comparisons are xfail(strict): they must differ there, and must match on c-ares 1.34.
+_REFUSED_118 = ("c-ares 1.18 ends a query whose server answered SERVFAIL or REFUSED with ARES_ECONNREFUSED "
+                "(c-ares >= 1.2x: ARES_ESERVFAIL / ARES_EREFUSED)")
+_BADRESP_118 = ("c-ares 1.18 drops an unparsable reply and waits for the timeout (ARES_ETIMEOUT); c-ares "
+                "1.34 fails the query with ARES_EBADRESP")
+ERA_118: Dict[Tuple[str, str], str] = {
+    **{("faults", k): _REFUSED_118 for k in ("query A servfail", "query A refused", "gethostbyname servfail",
+                                              "getaddrinfo servfail")},
+    **{("faults", k): _BADRESP_118 for k in ("query A short header", "query A garbage reply")},
+    **{("calls", k): _REFUSED_118 + " (the test server refuses this question)"
+       for k in ("query A root", "query A outside the zones (REFUSED)", "query A empty name", "query A class NONE",
+                 "query A class HS", "query A class CHAOS")},
+}
+OLD_CARES = tuple(int(x) for x in pycares_ng.ARES_VERSION.split(".")[:2]) < (1, 34)
+
+
 #: (scenario, key) whose values are snapshots of future states taken right after a call: how far
 #: delivery got by then is timing, not behaviour. pycares 4.11 delivers close()'s cancellations
 #: later, from its shutdown thread (in sock_state_cb mode that thread even calls
@@ -296,6 +325,12 @@ def check_against_oracle(children: Children, scenario: str, key: str, loop: str,
                          ng_value: Any, p4_value: Any) -> None:
     if (scenario, key) in SNAPSHOTS:
         ng_value, p4_value = _snapshot(ng_value), _snapshot(p4_value)
+    era = ERA_118.get((scenario, key)) if OLD_CARES else None
+    if era is not None:
+        if differences(ng_value, p4_value):
+            pytest.xfail(f"c-ares {pycares_ng.ARES_VERSION}'s own behaviour: {era}")
+        pytest.fail(f"pycares_ng on c-ares {pycares_ng.ARES_VERSION} now matches pycares 4.11 ({era}): "
+                    "remove the ERA_118 entry", pytrace=False)
     reason = ORACLE_BUGS.get((scenario, key))
     if reason is not None and differences(ng_value, p4_value):
         pytest.xfail(f"pycares 4.11 bug, not copied: {reason}")
@@ -559,6 +594,11 @@ def test_fault_same_as_pycares4(children, loop, mode, label):
 @pytest.mark.parametrize("loop", LOOPS)
 def test_fault_expected(children, loop, mode, label):
     outcome = data_of(children.report("ng", loop, mode, "faults"))["calls"][label]
+    era = ERA_118.get(("faults", label)) if OLD_CARES else None
+    if era is not None:
+        with pytest.raises(AssertionError):
+            check_expected(outcome, FAULT_EXPECTED[label])
+        pytest.xfail(f"c-ares {pycares_ng.ARES_VERSION}'s own behaviour: {era}")
     check_expected(outcome, FAULT_EXPECTED[label])
     if "drop" in label:  # channel timeout 0.5 s, 1 try
         assert 0.3 <= outcome["elapsed"] <= 5.0, outcome

@@ -973,6 +973,30 @@ for _id in ("closed-cancel", "closed-reinit", "closed-getsock", "closed-timeout"
             "closed-servers-get", "closed-servers-set", "closed-set-local-ip"):
     ALLOWED[_id] = (TYPE_ERROR_CLOSED, _closed_raises, None)
 
+# id -> how c-ares 1.18 (Debian 12's libcares) itself behaves differently from c-ares 1.34 (bundled by
+# pycares 4.11). pycares_ng passes the library's behaviour on, so on c-ares < 1.34 these cases are
+# xfail(strict): they must differ there, and must match pycares 4.11 on c-ares 1.34.
+_SOCKETS_118 = ("c-ares 1.18 opens, switches and closes its sockets in another order (it closes an idle "
+                "socket at once, and opens TCP before closing UDP)")
+ERA_118: Dict[str, str] = {
+    "query-tcp-fallback": _SOCKETS_118,
+    "query-usevc": _SOCKETS_118,
+    "query-timeout": _SOCKETS_118,
+    "gethostbyname-timeout": _SOCKETS_118,
+    "getaddrinfo-timeout": _SOCKETS_118,
+    "query-servfail": "c-ares 1.18 ends a query answered SERVFAIL with ARES_ECONNREFUSED (1.34: ARES_ESERVFAIL)",
+    "query-refused": "c-ares 1.18 ends a query answered REFUSED with ARES_ECONNREFUSED (1.34: ARES_EREFUSED)",
+    "query-garbage-reply": "c-ares 1.18 drops an unparsable reply and times out (1.34: ARES_EBADRESP)",
+    "query-short-header": "c-ares 1.18 drops a reply shorter than a header and times out (1.34: ARES_EBADRESP)",
+    "query-class-ANY": "c-ares 1.18 accepts an answer whose question class differs from the query's "
+                       "(1.34: ARES_EBADRESP)",
+    "getaddrinfo-hosts-alias": "c-ares 1.18 answers a hosts-file alias from its first line only (1.34 merges "
+                               "every line of the canonical name)",
+    "getaddrinfo-hosts-canonname": "c-ares 1.18 answers from the first hosts-file line only and gives its CNAME "
+                                   "entries the hosts file's TTL 2147483647 (1.34: every line, TTL 0)",
+}
+OLD_CARES = tuple(int(x) for x in pycares_ng.ARES_VERSION.split(".")[:2]) < (1, 34)
+
 # pycares 4.11 crashes the process on these: its side is not run, the fix alone is the expectation
 ORACLE_CRASHES = {"cancel-inside-callback"}
 
@@ -996,7 +1020,14 @@ def _isolated_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _record(lib: Any, c: Case, server: Any, mode: str) -> Dict[str, Any]:
-    return observe(lib, c.scenario, server, mode).as_dict()
+    record = observe(lib, c.scenario, server, mode).as_dict()
+    # pycares 4.11 now and then fails a lookup at once with ARES_ECONNREFUSED without sending
+    # anything (a race in its bundled c-ares' server set-up): such a run of the oracle is repeated.
+    for _ in range(2):
+        if lib is not pycares or ", 11, " not in repr(record.get("callbacks")):
+            break
+        record = observe(lib, c.scenario, server, mode).as_dict()
+    return record
 
 
 @pytest.mark.parametrize("c, mode", PARAMS)
@@ -1009,6 +1040,12 @@ def test_same_as_pycares4(c: Case, mode: str, server: Any) -> None:
         expected = fix(expected, mode, borrowed)
     got = reconcile(expected, _record(pycares_ng, c, server, mode))
     got = {k: v for k, v in got.items() if k in expected}
+    era = ERA_118.get(c.id) if OLD_CARES and mode == "sock" else None
+    if era is not None:
+        if got != expected:
+            pytest.xfail(f"c-ares {pycares_ng.ARES_VERSION}'s own behaviour: {era}")
+        pytest.fail(f"pycares_ng on c-ares {pycares_ng.ARES_VERSION} now matches pycares 4.11 in {c.id} ({era}): "
+                    "remove its ERA_118 entry", pytrace=False)
     if got != expected:
         head = f"pycares_ng differs from pycares 4.11 in {c.id} [{mode}]" + (
             f" (allowed difference; expected is pycares 4.11 corrected: {allowed[0]})" if allowed else "")
@@ -1037,3 +1074,4 @@ def _diff(expected: Any, got: Any, indent: str = "  ", depth: int = 0) -> str:
 def test_table_is_large_enough() -> None:
     assert len(PARAMS) >= 150
     assert set(ALLOWED) <= set(_BY_ID), set(ALLOWED) - set(_BY_ID)
+    assert set(ERA_118) <= set(_BY_ID), set(ERA_118) - set(_BY_ID)
