@@ -396,6 +396,7 @@ static PyObject *process(PyObject *self, int rfd, int wfd)
     core_lock(c);
     FOR_EACH_GEN(c, g)
         ares_process_fd(g->ch, (ares_socket_t)rfd, (ares_socket_t)wfd);
+    c->reply_status = 0;
     after_call(c, core_unlock(c));
     Py_RETURN_NONE;
 }
@@ -788,7 +789,16 @@ static void Channel_dealloc(PyObject *self)
     PyTypeObject *tp = Py_TYPE(self);
     if (PyObject_CallFinalizerFromDealloc(self) < 0)
         return; /* resurrected */
-    PyObject_GC_UnTrack(self);
+    PyObject_GC_UnTrack(self); /* no collection may meet it while callbacks run below */
+    chan_core *open_core = CORE(self);
+    if (open_core != NULL && open_core->state == CH_OPEN) {
+        /* A subclass's __del__ replaced Channel_finalize without calling it: close here, so
+         * every pending callback still runs once and the core leaves the fork registry. */
+        PyObject *t, *v, *tb;
+        PyErr_Fetch(&t, &v, &tb);
+        channel_close(open_core);
+        PyErr_Restore(t, v, tb);
+    }
     if (((ChannelObject *)self)->weakreflist != NULL)
         PyObject_ClearWeakRefs(self);
     Py_CLEAR(((ChannelObject *)self)->dict);

@@ -100,6 +100,7 @@ typedef struct chan_core {
     int nwatch, capwatch;
     struct chan_core *reg_prev, *reg_next;  /* the module's list of open channels (GIL) */
     struct hosts_cache *hosts;      /* the parsed hosts file, for own_files generations (lock) */
+    int reply_status;               /* c-ares < 1.34: what 1.34 says of the reply being processed (lock) */
 } chan_core;
 
 typedef struct ChannelObject {
@@ -136,6 +137,12 @@ int request_submit_status(chan_core *c, PyObject *callback, int kind, int status
 /* The libcares callback every finished request goes through (lock held). */
 void request_finished(request *r);
 int on_event_thread(chan_core *c);
+/* c-ares < 1.34 ends a query whose reply was SERVFAIL/REFUSED/NOTIMP or unparsable with its
+ * initial ECONNREFUSED: the status c-ares 1.34 gives instead (sockets.c notes it). Lock held. */
+static inline int reply_status(chan_core *c, int status)
+{
+    return status == ARES_ECONNREFUSED && c->reply_status != 0 ? c->reply_status : status;
+}
 int is_delivering_locked(chan_core *c); /* this thread is inside deliver_events(c); lock held */
 void deliver_events_nested(chan_core *c); /* deliver_events(), also inside a callback of c */
 void after_call(chan_core *c, int waiting);

@@ -127,6 +127,7 @@ void on_query_done(void *arg, int status, int timeouts, unsigned char *abuf, int
      * result: its authority section is what the caller asked to see. */
     if (status == ARES_ENODATA && r->kind == REQ_QUERY_DNS && abuf != NULL && alen > 0)
         status = ARES_SUCCESS;
+    status = reply_status(r->core, status);
     r->status = status;
     if (status == ARES_SUCCESS && abuf != NULL && alen > 0) {
         r->abuf = malloc((size_t)alen);
@@ -185,6 +186,16 @@ void on_sock_state(void *data, ares_socket_t fd, int readable, int writable)
     }
     if (!c->want_sock_events)
         return;
+#if ARES_VERSION < 0x012200
+    if ((readable || writable) && c->q_tail != NULL && c->q_tail->kind == EV_SOCK) {
+        sock_event *t = (sock_event *)c->q_tail;
+        if (t->fd == (int)fd && (t->readable || t->writable) && !t->close_fd) {
+            t->readable = readable;
+            t->writable = writable;
+            return;
+        }
+    }
+#endif
     sock_event *e = malloc(sizeof(*e));
     if (e == NULL)
         return; /* nothing sane to do without memory; the loop will time the query out */
@@ -438,7 +449,26 @@ static int gen_own_files(chan_core *c, generation *g, struct ares_options *opts,
 
 /* A fresh libcares channel from the stored options (reads resolv.conf again). No lock needed:
  * nothing else sees it yet. Returns an ARES_ status. */
+static int gen_create_from(chan_core *c, struct ares_addr_port_node *servers, int nservers, generation **out);
+
+/* The GIL is released while libcares reads its files, and another thread may meanwhile replace
+ * (and free) the channel's server list: gen_create works on its own copy of the list. */
 int gen_create(chan_core *c, struct ares_addr_port_node *servers, int nservers, generation **out)
+{
+    struct ares_addr_port_node *copy = NULL;
+    if (servers != NULL && nservers > 0) {
+        if ((copy = malloc((size_t)nservers * sizeof(*copy))) == NULL)
+            return ARES_ENOMEM;
+        memcpy(copy, servers, (size_t)nservers * sizeof(*copy));
+        for (int i = 0; i < nservers; i++) /* set_servers() relinks the nodes it sends */
+            copy[i].next = i + 1 < nservers ? &copy[i + 1] : NULL;
+    }
+    int rc = gen_create_from(c, copy, copy != NULL ? nservers : 0, out);
+    free(copy);
+    return rc;
+}
+
+static int gen_create_from(chan_core *c, struct ares_addr_port_node *servers, int nservers, generation **out)
 {
     generation *g = calloc(1, sizeof(*g));
     struct ares_options opts = c->opts;
@@ -577,6 +607,10 @@ int request_submit(chan_core *c, request *r, issue_fn issue, void *arg)
     r->gen = c->gens;
     r->gen->pending++;
     issue(r->gen->ch, r, arg);
+    /* The I/O thread polls with the timeout libcares gave it before this request: wake it to
+     * ask again (a query on an already open socket changes no watch to wake it otherwise). */
+    if (c->thread_running && !on_event_thread(c))
+        wake_thread(c);
     after_call(c, core_unlock(c));
     return 0;
 }

@@ -339,6 +339,33 @@ int dns_rdata_decode(const uint8_t *msg, size_t len, const dns_rr *rr, dns_rdata
     return c.pos == c.end ? DNS_OK : DNS_EBADRESP;
 }
 
+int dns_rr_class_valid(uint16_t type, uint16_t rclass)
+{
+    switch (type) {
+    case 1: case 2: case 5: case 6: case 12: case 13: case 15: case 16: case 24: case 28: case 33:
+    case 35: case 52: case 64: case 65: case 255: case 256: case 257:
+        break;
+    default:
+        return 1;
+    }
+    if (rclass == 1 || rclass == 3 || rclass == 4 || rclass == 254)
+        return 1;
+    return rclass == 255 && type == 24;
+}
+
+int dns_message_rejected(const uint8_t *msg, size_t len)
+{
+    dns_reader r;
+    dns_rr rr;
+    int rc;
+    if (dns_reader_init(&r, msg, len) < 0 || r.qdcount != 1)
+        return 1;
+    while ((rc = dns_reader_next(&r, &rr)) == 1)
+        if (!dns_rr_class_valid(rr.type, rr.rclass))
+            return 1;
+    return rc < 0;
+}
+
 int dns_walk_message(const uint8_t *msg, size_t len)
 {
     dns_reader r;

@@ -74,6 +74,12 @@ int dns_rdata_decode(const uint8_t *msg, size_t len, const dns_rr *rr, dns_rdata
 int dns_txt_next(dns_bytes *region, dns_bytes *chunk);
 int dns_svcb_next(dns_bytes *region, uint16_t *key, dns_bytes *value);
 
+/* c-ares 1.34's ares_dns_class_isvalid for an RR: IN, CHAOS, HS, NONE; ANY only for SIG; types
+ * it keeps raw (and OPT) are not checked. */
+int dns_rr_class_valid(uint16_t type, uint16_t rclass);
+/* Whether c-ares >= 1.34 refuses the whole message (ares_dns_parse fails -> EBADRESP). */
+int dns_message_rejected(const uint8_t *msg, size_t len);
+
 /* Walks a whole message through every decoder: the fuzz target. Returns records seen or < 0. */
 int dns_walk_message(const uint8_t *msg, size_t len);
 

@@ -91,6 +91,7 @@ static void *event_loop(void *arg)
         if (!handled) /* timers only */
             FOR_EACH_GEN(c, g)
                 ares_process_fd(g->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+        c->reply_status = 0;
         reap_generations(c);
         if (c->q_head != NULL) {
             pthread_mutex_unlock(&c->lock);

@@ -168,7 +168,7 @@ void host_payload_free(request *r)
 static void on_host(void *arg, int status, int timeouts, struct hostent *h)
 {
     request *r = arg;
-    r->status = status;
+    r->status = reply_status(r->core, status);
     if (status == ARES_SUCCESS) {
         if (h == NULL)
             r->status = ARES_EBADRESP;
@@ -264,6 +264,7 @@ static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinf
 {
     request *r = arg;
     fwd_steps *s = r->steps;
+    status = reply_status(r->core, status);
     if (status == ARES_SUCCESS && res != NULL) {
         fwd_finish(r, ARES_SUCCESS, res, 0);
         return;
@@ -425,14 +426,33 @@ static PyObject *sockaddr_tuple(const struct sockaddr *sa)
     return NULL;
 }
 
+/* socket.AF_INET / socket.AF_INET6 as pycares 4 gives them (AddressFamily members); new reference. */
+static PyObject *family_object(module_state *st, int family)
+{
+    PyObject **slot = family == AF_INET ? &st->af_inet : &st->af_inet6;
+    if (*slot == NULL) {
+        PyObject *socket_module = PyImport_ImportModule("socket");
+        if (socket_module == NULL)
+            return NULL;
+        *slot = PyObject_GetAttrString(socket_module, family == AF_INET ? "AF_INET" : "AF_INET6");
+        Py_DECREF(socket_module);
+        if (*slot == NULL)
+            return NULL;
+    }
+    Py_INCREF(*slot);
+    return *slot;
+}
+
 static int append_node(module_state *st, PyObject *nodes, int ttl, int flags, int socktype, int protocol,
                        const struct sockaddr *sa)
 {
     PyObject *item = result_alloc(st, RT_ADDRINFO_NODE);
     if (item == NULL)
         return -1;
-    int rc = (result_set(item, 0, PyLong_FromLong(ttl)) < 0 || result_set(item, 1, PyLong_FromLong(flags)) < 0 ||
-              result_set(item, 2, PyLong_FromLong(sa->sa_family)) < 0 ||
+    /* A TTL with its top bit set is 0 (RFC 2181 section 8), as query() reports it. */
+    int rc = (result_set(item, 0, PyLong_FromLong(ttl < 0 ? 0 : ttl)) < 0 ||
+              result_set(item, 1, PyLong_FromLong(flags)) < 0 ||
+              result_set(item, 2, family_object(st, sa->sa_family)) < 0 ||
               result_set(item, 3, PyLong_FromLong(socktype)) < 0 || result_set(item, 4, PyLong_FromLong(protocol)) < 0 ||
               result_set(item, 5, sockaddr_tuple(sa)) < 0 || PyList_Append(nodes, item) < 0)
                  ? -1
@@ -502,7 +522,7 @@ static PyObject *addrinfo_result(module_state *st, const struct ares_addrinfo *a
         PyObject *item = result_alloc(st, RT_ADDRINFO_CNAME);
         if (item == NULL)
             goto fail;
-        if (result_set(item, 0, PyLong_FromLong(cn->ttl)) < 0 ||
+        if (result_set(item, 0, PyLong_FromLong(cn->ttl < 0 ? 0 : cn->ttl)) < 0 ||
             result_set(item, 1, maybe_str(cn->alias ? cn->alias : "")) < 0 ||
             result_set(item, 2, maybe_str(cn->name ? cn->name : "")) < 0 || PyList_Append(cnames, item) < 0) {
             Py_DECREF(item);

@@ -272,6 +272,8 @@ static int module_traverse(PyObject *module, visitproc visit, void *arg)
     for (int i = 0; i < RT_COUNT; i++)
         Py_VISIT(st->result_types[i]);
     Py_VISIT(st->idna_encoder);
+    Py_VISIT(st->af_inet);
+    Py_VISIT(st->af_inet6);
     return 0;
 }
 
@@ -286,6 +288,8 @@ static int module_clear(PyObject *module)
     for (int i = 0; i < RT_COUNT; i++)
         Py_CLEAR(st->result_types[i]);
     Py_CLEAR(st->idna_encoder);
+    Py_CLEAR(st->af_inet);
+    Py_CLEAR(st->af_inet6);
     return 0;
 }
 

@@ -83,9 +83,11 @@ static const char *type_short_name(PyTypeObject *tp)
     return dot ? dot + 1 : tp->tp_name;
 }
 
+static Py_ssize_t type_nfields(PyTypeObject *tp);
+
 static Py_ssize_t nfields(PyObject *self)
 {
-    return (Py_TYPE(self)->tp_basicsize - (Py_ssize_t)offsetof(ResultObject, f)) / (Py_ssize_t)sizeof(PyObject *);
+    return type_nfields(Py_TYPE(self));
 }
 
 static PyObject *fields_tuple(PyObject *self)
@@ -104,13 +106,25 @@ static PyObject *fields_tuple(PyObject *self)
     return t;
 }
 
-/* The `_fields` tuple of the result's class. */
+static Py_ssize_t type_nfields(PyTypeObject *tp)
+{
+    return (tp->tp_basicsize - (Py_ssize_t)offsetof(ResultObject, f)) / (Py_ssize_t)sizeof(PyObject *);
+}
+
+/* The `_fields` tuple of the result's class, checked against the type's own field count: the
+ * class attribute can be reassigned, the object layout cannot. */
 static PyObject *field_names(PyTypeObject *tp)
 {
     PyObject *names = PyObject_GetAttrString((PyObject *)tp, "_fields");
-    if (names != NULL && !PyTuple_Check(names)) {
+    if (names == NULL)
+        return NULL;
+    int ok = PyTuple_Check(names) && PyTuple_GET_SIZE(names) == type_nfields(tp);
+    for (Py_ssize_t i = 0; ok && i < PyTuple_GET_SIZE(names); i++)
+        ok = PyUnicode_Check(PyTuple_GET_ITEM(names, i));
+    if (!ok) {
         Py_DECREF(names);
-        PyErr_SetString(PyExc_TypeError, "_fields must be a tuple");
+        PyErr_Format(PyExc_TypeError, "%s._fields must be a tuple of its %zd field names", tp->tp_name,
+                     type_nfields(tp));
         return NULL;
     }
     return names;
@@ -359,6 +373,11 @@ static PyObject *make_type(PyObject *module, PyObject *base, result_kind kind)
         if (rc < 0)
             goto fail;
     }
+#ifdef Py_TPFLAGS_IMMUTABLETYPE
+    /* Set up: from here on no class attribute can be reassigned (Python >= 3.10). */
+    ((PyTypeObject *)tp)->tp_flags |= Py_TPFLAGS_IMMUTABLETYPE;
+    PyType_Modified((PyTypeObject *)tp);
+#endif
     return tp;
 fail:
     Py_DECREF(tp);

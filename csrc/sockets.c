@@ -2,6 +2,7 @@
  * (ares_set_socket_functions_ex: options, bind, interface names too); older ones take the
  * legacy four plus close and configure the socket themselves. */
 #include "sockets.h"
+#include "dns_parse.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -226,8 +227,27 @@ static ares_socket_t sock_open(int domain, int type, int protocol, void *user_da
 static ares_ssize_t sock_recvfrom(ares_socket_t fd, void *buf, size_t len, int flags, struct sockaddr *from,
                                   ares_socklen_t *fromlen, void *user_data)
 {
-    (void)user_data;
-    return recvfrom(fd, buf, len, flags, from, fromlen);
+    chan_core *c = user_data;
+    ares_ssize_t n;
+    c->reply_status = 0;
+    n = recvfrom(fd, buf, len, flags, from, fromlen);
+    if (n <= 0 || from == NULL) /* from == NULL: a TCP read */
+        return n;
+    const uint8_t *m = buf;
+    if (dns_message_rejected(m, (size_t)n)) {
+        c->reply_status = ARES_EBADRESP;
+        errno = EPROTO;
+        return -1;
+    }
+    if (m[2] & 0x80) {
+        switch (m[3] & 0x0F) {
+        case 2: c->reply_status = ARES_ESERVFAIL; break;
+        case 4: c->reply_status = ARES_ENOTIMP; break;
+        case 5: c->reply_status = ARES_EREFUSED; break;
+        default: break;
+        }
+    }
+    return n;
 }
 
 static ares_ssize_t sock_sendv(ares_socket_t fd, const struct iovec *iov, int n, void *user_data)

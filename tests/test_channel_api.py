@@ -837,11 +837,21 @@ def test_no_reference_or_memory_leak_over_2000_bad_calls(fault_server):
         lambda: ch.query_dns(b"a\0b", A, cb),
         lambda: ch.query(1234, A, cb),
         lambda: ch.timeout(-1),
+        # pycares 4.11's classes: OverflowError beyond a C type, UnicodeEncodeError, TypeError
+        lambda: ch.getnameinfo(["192.0.2.1", 70000], 0, cb),
+        lambda: ch.getnameinfo(("2001:db8::1", 80), 0, cb),
+        lambda: ch.getnameinfo(("2001:db8::1", 80, 0, 2 ** 40), 0, cb),
+        lambda: ch.gethostbyaddr("192.0.2.\u0661", cb),
+        lambda: ch.gethostbyname("www.example.test", None, cb),
+        lambda: ch.gethostbyname("www.example.test", 2 ** 40, cb),
+        lambda: ch.getaddrinfo(None, 80, cb),
+        lambda: ch.getaddrinfo("www.example.test", 80, cb, type=2 ** 40),
+        lambda: ch.getaddrinfo("www.example.test", 80, cb, flags=-1),
     ]
 
     def run(n):
         for i in range(n):
-            with pytest.raises((ValueError, TypeError)):
+            with pytest.raises((ValueError, TypeError, OverflowError)):
                 bad_calls[i % len(bad_calls)]()
 
     run(200)  # warm-up
@@ -879,6 +889,9 @@ def test_no_reference_or_memory_leak_over_2000_reported_bad_calls(fault_server):
         lambda: ch.gethostbyname("b" * 300, socket.AF_INET, cb),
         lambda: ch.getaddrinfo("www.example.test", 80, cb, family=99),
         lambda: ch.getaddrinfo("c" * 300, None, cb),
+        lambda: ch.getaddrinfo("www.example.test", 70000, cb),  # ARES_ESERVICE
+        lambda: ch.getaddrinfo("192.0.2.1", "no-such-service", cb),
+        lambda: ch.query("bad name.test", A, cb),  # a space: ARES_EBADNAME
     ]
 
     def run(n):
@@ -886,7 +899,7 @@ def test_no_reference_or_memory_leak_over_2000_reported_bad_calls(fault_server):
             calls[i % len(calls)]()
         ch.process_fd(pycares_ng.ARES_SOCKET_BAD, pycares_ng.ARES_SOCKET_BAD)
 
-    run(210)  # warm-up
+    run(220)  # warm-up
     gc.collect()
     refs = sys.getrefcount(cb)
     tracemalloc.start()
@@ -894,8 +907,8 @@ def test_no_reference_or_memory_leak_over_2000_reported_bad_calls(fault_server):
         gc.collect()
         start = tracemalloc.get_traced_memory()[0]
         del called[:]
-        run(2100)
-        assert len(called) == 2100
+        run(2200)
+        assert len(called) == 2200
         del called[:]
         gc.collect()
         grown = tracemalloc.get_traced_memory()[0] - start

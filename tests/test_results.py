@@ -286,6 +286,31 @@ def test_copy_and_deepcopy(name):
 # ---------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("fields", [tuple(f"f{i}" for i in range(200)), (), (1, 2), "host"], ids=repr)
+def test_reassigned_class_fields_cannot_overflow(name, fields):
+    """A result's field count comes from its type, not from the `_fields` class attribute: on
+    Python >= 3.10 the classes are immutable; on 3.9 a reassigned `_fields` that does not match
+    makes construction and repr raise TypeError (it once wrote past the object)."""
+    cls = cls_of(name)
+    original = cls._fields
+    try:
+        cls._fields = fields
+    except TypeError:
+        assert sys.version_info >= (3, 10)
+        assert cls._fields == original
+        return
+    try:
+        assert sys.version_info < (3, 10)
+        with pytest.raises(TypeError, match="_fields"):
+            cls(*range(200))
+        with pytest.raises(TypeError, match="_fields"):
+            repr(sample(name))
+    finally:
+        cls._fields = original
+    assert cls(*SAMPLES[name]) == sample(name)
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_fields_writable_no_new_attributes(name):
     r = sample(name)
     for f in FIELDS[name]:
