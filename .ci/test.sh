@@ -24,27 +24,37 @@ bash .ci/setup_system.sh --full || exit 1
 bash .ci/cares_trixie.sh "$cares134" >"$build/cares-1.34.log" 2>&1 || { tail -n 30 "$build/cares-1.34.log"; exit 1; }
 
 # run_suite LABEL [PYTHON]: build into a fresh venv with BUILD_ENV, then run pytest with RUN_ENV.
+# (suite_build, suite_test and suite_report are its three steps, for suites run side by side.)
 BUILD_ENV=() RUN_ENV=() PYTEST_EXTRA=()
-run_suite() {
+suite_build() {
     local label=$1 py=${2:-$python}
-    local venv="$build/venv-$label" log="$build/pytest-$label.log"
+    local venv="$build/venv-$label"
     echo "== $label: build ($("$py" -c 'import sys; print("Python", sys.version.split()[0])'))"
     rm -rf "$venv" && "$py" -m venv "$venv" || return 1
     env PYCARES_NG_WERROR=1 "${BUILD_ENV[@]}" "$venv/bin/pip" install -q --no-cache-dir ".[test]" >"$build/pip-$label.log" 2>&1 \
         || { tail -n 40 "$build/pip-$label.log"; return 1; }
     (cd "$build" && env "${RUN_ENV[@]}" "$venv/bin/python" -c "import pycares_ng as p, pycares_ng._core as c; print('   c-ares', p.ARES_VERSION, '(built against', c.ARES_BUILD_VERSION + ')')") || return 1
-    echo "== $label: tests"
+}
+suite_test() {  # the exit status of pytest
+    local label=$1
     # Run from build/ so the source tree's pycares_ng/ (no compiled core) is not imported.
-    (cd "$build" && env "${RUN_ENV[@]}" "$venv/bin/python" -m pytest -p no:cacheprovider -q "$root/tests" "${PYTEST_EXTRA[@]}") >"$log" 2>&1
-    local rc=$?
-    local summary
+    (cd "$build" && env "${RUN_ENV[@]}" "$build/venv-$label/bin/python" -m pytest -p no:cacheprovider -q "$root/tests" "${PYTEST_EXTRA[@]}") >"$build/pytest-$label.log" 2>&1
+}
+suite_report() {
+    local label=$1 rc=$2 log="$build/pytest-$1.log" summary p f
     summary=$(grep -E "^(=+ )?[0-9]+ (passed|failed|error)|no tests ran" "$log" | tail -n 1)
     echo "   $label: ${summary:-no pytest summary}"
-    [ $rc -ne 0 ] && tail -n 60 "$log"
-    local p f
+    [ "$rc" -ne 0 ] && tail -n 60 "$log"
     p=$(grep -oE '[0-9]+ passed' <<<"$summary" | grep -oE '[0-9]+'); f=$(grep -oE '[0-9]+ failed' <<<"$summary" | grep -oE '[0-9]+')
     passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
-    [ $rc -eq 0 ] && [ "${p:-0}" -gt 0 ]
+    [ "$rc" -eq 0 ] && [ "${p:-0}" -gt 0 ]
+}
+run_suite() {
+    local label=$1 rc
+    suite_build "$@" || return 1
+    echo "== $label: tests"
+    suite_test "$label"; rc=$?
+    suite_report "$label" $rc
 }
 
 BUILD_ENV=() RUN_ENV=(PYCARES_NG_EXPECT_CARES=1.18)
@@ -64,13 +74,25 @@ BUILD_ENV=() RUN_ENV=(PYCARES_NG_EXPECT_CARES=1.18)
 # The oracle tables (pycares 4.11 and aiodns 3.6.1 side by side) ran in both era suites above;
 # the other Python versions run the rest, to stay within the time budget.
 PYTEST_EXTRA=(--ignore="$root/tests/oracle")
+# Both are built first, then tested side by side: the suite mostly waits on timers and sockets.
+extra_labels=() extra_pids=()
 for v in $extra_pythons; do
     if py=$(find_python "$v"); then
-        run_suite "py$v-cares-1.18" "$py" || status=1
+        suite_build "py$v-cares-1.18" "$py" && extra_labels+=("py$v-cares-1.18") || status=1
     else
         echo "== py$v-cares-1.18: skipped, no Python $v with venv on this machine"
     fi
 done
+if [ ${#extra_labels[@]} -gt 0 ]; then
+    echo "== ${extra_labels[*]}: tests, side by side"
+    for label in "${extra_labels[@]}"; do
+        suite_test "$label" & extra_pids+=($!)
+    done
+    for i in "${!extra_labels[@]}"; do
+        wait "${extra_pids[$i]}"; rc=$?
+        suite_report "${extra_labels[$i]}" $rc || status=1
+    done
+fi
 
 echo "== fuzz: DNS parser and hosts-file reader, ${fuzz_seconds}s"
 if FUZZ_WORKDIR="$build/fuzz" FUZZ_PYTHON="$build/venv-cares-1.18/bin/python" bash tests/fuzz/run.sh "$fuzz_seconds" >"$build/fuzz.log" 2>&1; then

@@ -401,7 +401,10 @@ static PyObject *nameinfo_result(module_state *st, nameinfo_copy *nc, const name
     if (res == NULL)
         return NULL;
     PyObject *service = nc->service ? maybe_str(nc->service) : (Py_INCREF(Py_None), Py_None);
-    if (result_set(res, 0, maybe_str(nc->node)) < 0 || result_set(res, 1, service) < 0)
+    /* both stored before either is checked: the result owns them, even on failure */
+    int bad = result_set(res, 0, maybe_str(nc->node)) < 0;
+    bad |= result_set(res, 1, service) < 0;
+    if (bad)
         Py_CLEAR(res);
     return res;
 }
