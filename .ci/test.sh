@@ -57,10 +57,37 @@ run_suite() {
     suite_report "$label" $rc
 }
 
-BUILD_ENV=() RUN_ENV=(PYCARES_NG_EXPECT_CARES=1.18)
-run_suite cares-1.18 || status=1
+# side_by_side LABEL...: the test phases of suites already built, run at once (the suite mostly
+# waits on timers and sockets, so two share the machine's cores well), reported in order.
+# RUN_ENV_<n> holds each suite's environment (bash has no arrays of arrays).
+side_by_side() {
+    local pids=() i=0 label rc
+    echo "== $*: tests, side by side"
+    for label in "$@"; do
+        eval "RUN_ENV=(\"\${RUN_ENV_$i[@]}\")"
+        suite_test "$label" & pids+=($!)
+        i=$((i + 1))
+    done
+    i=0
+    for label in "$@"; do
+        wait "${pids[$i]}"; rc=$?
+        suite_report "$label" $rc || status=1
+        i=$((i + 1))
+    done
+}
+
+BUILD_ENV=() RUN_ENV=(PYCARES_NG_EXPECT_CARES=1.18) RUN_ENV_0=(PYCARES_NG_EXPECT_CARES=1.18)
+era_labels=()
+suite_build cares-1.18 && era_labels+=(cares-1.18) || status=1
 BUILD_ENV=(PYCARES_NG_CARES_PREFIX="$cares134") RUN_ENV=(PYCARES_NG_EXPECT_CARES=1.34)
-run_suite cares-1.34 || status=1
+RUN_ENV_1=(PYCARES_NG_EXPECT_CARES=1.34)
+if suite_build cares-1.34; then
+    [ ${#era_labels[@]} -eq 0 ] && RUN_ENV_0=("${RUN_ENV_1[@]}")
+    era_labels+=(cares-1.34)
+else
+    status=1
+fi
+[ ${#era_labels[@]} -gt 0 ] && side_by_side "${era_labels[@]}"
 
 # find_python X.Y: that interpreter from PATH or pyenv, if the machine has it.
 find_python() {
@@ -75,7 +102,7 @@ BUILD_ENV=() RUN_ENV=(PYCARES_NG_EXPECT_CARES=1.18)
 # the other Python versions run the rest, to stay within the time budget.
 PYTEST_EXTRA=(--ignore="$root/tests/oracle")
 # Both are built first, then tested side by side: the suite mostly waits on timers and sockets.
-extra_labels=() extra_pids=()
+extra_labels=()
 for v in $extra_pythons; do
     if py=$(find_python "$v"); then
         suite_build "py$v-cares-1.18" "$py" && extra_labels+=("py$v-cares-1.18") || status=1
@@ -83,16 +110,8 @@ for v in $extra_pythons; do
         echo "== py$v-cares-1.18: skipped, no Python $v with venv on this machine"
     fi
 done
-if [ ${#extra_labels[@]} -gt 0 ]; then
-    echo "== ${extra_labels[*]}: tests, side by side"
-    for label in "${extra_labels[@]}"; do
-        suite_test "$label" & extra_pids+=($!)
-    done
-    for i in "${!extra_labels[@]}"; do
-        wait "${extra_pids[$i]}"; rc=$?
-        suite_report "${extra_labels[$i]}" $rc || status=1
-    done
-fi
+RUN_ENV_0=("${RUN_ENV[@]}") RUN_ENV_1=("${RUN_ENV[@]}")
+[ ${#extra_labels[@]} -gt 0 ] && side_by_side "${extra_labels[@]}"
 
 echo "== fuzz: DNS parser and hosts-file reader, ${fuzz_seconds}s"
 if FUZZ_WORKDIR="$build/fuzz" FUZZ_PYTHON="$build/venv-cares-1.18/bin/python" bash tests/fuzz/run.sh "$fuzz_seconds" >"$build/fuzz.log" 2>&1; then

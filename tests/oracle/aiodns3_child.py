@@ -377,6 +377,9 @@ def setup(spec: Dict[str, Any]) -> Ctx:
         sys.modules["pycares.errno"] = pycares_ng.errno
         sys.modules["pycares.utils"] = pycares_ng.utils
     import pycares
+    if spec["lib"] == "p4":
+        import oracle_keepalive
+        oracle_keepalive.install(pycares)
     if spec["mode"] == "sock_state_cb":
         pycares.ares_threadsafety = lambda: False  # this process only: aiodns' fallback path
     import aiodns

@@ -32,7 +32,10 @@ import pycares
 import pycares_ng
 from pycares_ng.testing import FaultServer, encode_name
 
+import oracle_keepalive
 from helpers import empty_resolv_conf  # noqa: F401  (re-exported for the table)
+
+oracle_keepalive.install(pycares)  # pycares 4.11 frees its lookups/resolvconf_path strings early
 
 MISSING = "<missing>"
 DEFAULT = object()  # "use the harness default for this Channel option"

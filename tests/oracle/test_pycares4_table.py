@@ -913,8 +913,6 @@ ALLOWED: Dict[str, Tuple[str, Fix, Optional[str]]] = {
     "getaddrinfo-flags-numerichost": ("pycares 4.11 (c-ares 1.34) ignores ARES_AI_NUMERICHOST and resolves a "
                                       "host name through DNS", _calls_back("cb", None, pycares.errno.ARES_ENOTFOUND,
                                                                            "in:getaddrinfo"), None),
-    "getaddrinfo-lookups-f-only": ("pycares 4.11 (c-ares 1.34) answers ECONNREFUSED at once for lookups='f' "
-                                   "without reading any hosts file", _borrowed, "getaddrinfo-hosts"),
     "getnameinfo-lookup-service": ("pycares 4.11 calls ffi.string(NULL) for the missing node: the callback is "
                                    "never called (an unraisable RuntimeError instead)", _nameinfo_service("http"),
                                    None),
