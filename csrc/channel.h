@@ -73,6 +73,7 @@ typedef struct chan_core {
     int close_done;                 /* closed and every resulting callback delivered (lock) */
     generation *gens;               /* current first, then retired ones */
     event *q_head, *q_tail;         /* finished work, in order (lock) */
+    int detached;                   /* its I/O thread was detached by close() on it (GIL) */
     int no_servers;                 /* servers were set to an empty list (GIL) */
     int empty_at_lock;              /* the queue was empty when core_lock() returned (lock) */
     int delivering;                 /* a thread is running the queue's callbacks (lock) ... */
@@ -143,6 +144,7 @@ static inline int reply_status(chan_core *c, int status)
 {
     return status == ARES_ECONNREFUSED && c->reply_status != 0 ? c->reply_status : status;
 }
+void detached_threads_after_fork_child(void); /* event_thread.c */
 int is_delivering_locked(chan_core *c); /* this thread is inside deliver_events(c); lock held */
 void deliver_events_nested(chan_core *c); /* deliver_events(), also inside a callback of c */
 void after_call(chan_core *c, int waiting);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Milliseconds until libcares' next timer, -1 for none (lock held). */
@@ -27,6 +28,29 @@ static int next_timeout_ms(chan_core *c)
         return -1;
     long ms = (long)best.tv_sec * 1000 + (best.tv_usec + 999) / 1000;
     return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* I/O threads detached and not yet gone (see stop_thread and channel_shutdown_threads). */
+static pthread_mutex_t detached_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t detached_cond = PTHREAD_COND_INITIALIZER;
+static int detached_running;
+
+static void detached_thread_done(void)
+{
+    pthread_mutex_lock(&detached_lock);
+    detached_running--;
+    pthread_cond_broadcast(&detached_cond);
+    pthread_mutex_unlock(&detached_lock);
+}
+
+/* In a fork's child no detached thread exists (only the forking thread was copied). */
+void detached_threads_after_fork_child(void)
+{
+    pthread_mutex_t fresh_lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t fresh_cond = PTHREAD_COND_INITIALIZER;
+    detached_lock = fresh_lock;
+    detached_cond = fresh_cond;
+    detached_running = 0;
 }
 
 typedef struct {
@@ -111,9 +135,12 @@ static void *event_loop(void *arg)
         close(c->wake_fd);
         c->wake_fd = -1;
     }
+    int detached = c->detached;
     core_decref(c);
     PyThreadState_Clear(ts);
     PyThreadState_DeleteCurrent();
+    if (detached)
+        detached_thread_done();
     return NULL;
 }
 
@@ -149,6 +176,12 @@ void stop_thread(chan_core *c)
         return;
     wake_thread(c);
     if (on_event_thread(c)) {
+        /* close() from a callback on this very thread: it finishes by itself, and the
+         * interpreter's exit waits for it (channel_shutdown_threads) */
+        pthread_mutex_lock(&detached_lock);
+        detached_running++;
+        pthread_mutex_unlock(&detached_lock);
+        c->detached = 1;
         pthread_detach(c->thread);
     } else {
         pthread_t t = c->thread;
@@ -166,10 +199,21 @@ void channel_shutdown_threads(module_state *st)
         while (c != NULL && !c->thread_running)
             c = c->reg_next;
         if (c == NULL)
-            return;
+            break;
         c->refs++; /* keep it while its callbacks run */
         channel_close(c);  /* waits for a close() another thread has under way */
         registry_remove(c); /* never find the same channel twice */
         core_decref(c);
     }
+    /* I/O threads detached by a close() from their own callback may still be finishing (they
+     * need the GIL once more): the interpreter must not go away under them. Bounded. */
+    Py_BEGIN_ALLOW_THREADS
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    pthread_mutex_lock(&detached_lock);
+    while (detached_running > 0 && pthread_cond_timedwait(&detached_cond, &detached_lock, &until) == 0)
+        ;
+    pthread_mutex_unlock(&detached_lock);
+    Py_END_ALLOW_THREADS
 }

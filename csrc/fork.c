@@ -113,5 +113,6 @@ static void restart_in_child(chan_core *c)
 
 void channels_after_fork_child(module_state *st)
 {
+    detached_threads_after_fork_child();
     release_fork_locks(st, restart_in_child);
 }
