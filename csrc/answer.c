@@ -87,6 +87,25 @@ static PyObject *txt_text(dns_bytes region)
     return out;
 }
 
+/* TXT for pycares 5: the character-strings of one record joined, always bytes. */
+static PyObject *txt_bytes(dns_bytes region)
+{
+    dns_bytes chunk, it = region;
+    size_t total = 0;
+    while (dns_txt_next(&it, &chunk) == 1)
+        total += chunk.n;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)total);
+    if (out == NULL)
+        return NULL;
+    char *dst = PyBytes_AS_STRING(out);
+    it = region;
+    while (dns_txt_next(&it, &chunk) == 1) {
+        memcpy(dst, chunk.p, chunk.n);
+        dst += chunk.n;
+    }
+    return out;
+}
+
 static PyObject *svcb_params(dns_bytes region, unsigned count)
 {
     PyObject *list = PyList_New((Py_ssize_t)count);
@@ -247,6 +266,111 @@ fail:
 #undef ttl
 }
 
+/* pycares 5's record data for one record (no ttl: DNSRecord has it); Py_None (new ref) for a
+ * type it has no class for. */
+static PyObject *typed_data5(module_state *st, const dns_rr *rr, const dns_rdata *d)
+{
+    PyObject *res = NULL;
+
+    switch (rr->type) {
+    case DNS_T_A:
+    case DNS_T_AAAA:
+        NEW(rr->type == DNS_T_A ? RT5_A : RT5_AAAA);
+        SET(0, address_str(rr->type == DNS_T_A ? AF_INET : AF_INET6, d->addr));
+        break;
+    case DNS_T_CNAME:
+    case DNS_T_NS:
+    case DNS_T_PTR:
+        NEW(rr->type == DNS_T_CNAME ? RT5_CNAME : rr->type == DNS_T_NS ? RT5_NS : RT5_PTR);
+        SET(0, ascii_str(d->name1, d->name1_len));
+        break;
+    case DNS_T_MX:
+        NEW(RT5_MX);
+        SET(0, u(d->u16[0]));
+        SET(1, ascii_str(d->name1, d->name1_len));
+        break;
+    case DNS_T_SRV:
+        NEW(RT5_SRV);
+        SET(0, u(d->u16[0]));
+        SET(1, u(d->u16[1]));
+        SET(2, u(d->u16[2]));
+        SET(3, ascii_str(d->name1, d->name1_len));
+        break;
+    case DNS_T_SOA:
+        NEW(RT5_SOA);
+        SET(0, ascii_str(d->name1, d->name1_len));
+        SET(1, ascii_str(d->name2, d->name2_len));
+        for (int i = 0; i < 5; i++)
+            SET(2 + i, u(d->u32[i]));
+        break;
+    case DNS_T_TXT:
+        NEW(RT5_TXT);
+        SET(0, txt_bytes(d->rest));
+        break;
+    case DNS_T_NAPTR:
+        NEW(RT5_NAPTR);
+        SET(0, u(d->u16[0]));
+        SET(1, u(d->u16[1]));
+        SET(2, maybe_str(d->str[0]));
+        SET(3, maybe_str(d->str[1]));
+        SET(4, maybe_str(d->str[2]));
+        SET(5, ascii_str(d->name1, d->name1_len));
+        break;
+    case DNS_T_CAA:
+        NEW(RT5_CAA);
+        SET(0, u(d->u8[0]));
+        SET(1, maybe_str(d->str[0]));
+        SET(2, maybe_str(d->str[1]));
+        break;
+    case DNS_T_URI:
+        NEW(RT5_URI);
+        SET(0, u(d->u16[0]));
+        SET(1, u(d->u16[1]));
+        SET(2, maybe_str(d->rest));
+        break;
+    case DNS_T_TLSA:
+        NEW(RT5_TLSA);
+        SET(0, u(d->u8[0]));
+        SET(1, u(d->u8[1]));
+        SET(2, u(d->u8[2]));
+        SET(3, raw_bytes(d->rest));
+        break;
+    case DNS_T_SVCB:
+    case DNS_T_HTTPS:
+        NEW(rr->type == DNS_T_SVCB ? RT5_SVCB : RT5_HTTPS);
+        SET(0, u(d->u16[0]));
+        SET(1, ascii_str(d->name1, d->name1_len)); /* the root as "", as c-ares gives names */
+        SET(2, svcb_params(d->rest, d->count));
+        break;
+    case DNS_T_DS:
+        NEW(RT5_DS);
+        SET(0, u(d->u16[0]));
+        SET(1, u(d->u8[0]));
+        SET(2, u(d->u8[1]));
+        SET(3, raw_bytes(d->rest));
+        break;
+    case DNS_T_DNSKEY:
+        NEW(RT5_DNSKEY);
+        SET(0, u(d->u16[0]));
+        SET(1, u(d->u8[0]));
+        SET(2, u(d->u8[1]));
+        SET(3, raw_bytes(d->rest));
+        break;
+    case DNS_T_SSHFP:
+        NEW(RT5_SSHFP);
+        SET(0, u(d->u8[0]));
+        SET(1, u(d->u8[1]));
+        SET(2, raw_bytes(d->rest));
+        break;
+    default:
+        Py_RETURN_NONE;
+    }
+    return res;
+fail:
+    Py_XDECREF(res);
+    return NULL;
+}
+
 /* Appends a PTR record to the single PTR result, as c-ares does: name is the last target,
  * aliases lists every target, ttl is the lowest. Consumes item, even on failure. */
 static int ptr_merge(PyObject **acc, PyObject *item)
@@ -344,14 +468,22 @@ error:
     return NULL;
 }
 
-static PyObject *dns_record(module_state *st, const uint8_t *msg, size_t len, const dns_rr *rr, dns_rdata *d, int *status)
+/* One record as ares_dns_record (face 4) or DNSRecord (face 5). pycares 5 leaves out the records
+ * it has no data class for (OPT among them): then Py_None (new ref). */
+static PyObject *dns_record(module_state *st, const uint8_t *msg, size_t len, const dns_rr *rr, dns_rdata *d,
+                            int *status, int face)
 {
     PyObject *data, *res;
     if (dns_rdata_decode(msg, len, rr, d) < 0) {
         *status = ARES_EBADRESP;
         return NULL;
     }
-    if (rr->type == DNS_T_OPT || (data = typed_result(st, rr, d)) == Py_None) {
+    if (face == 5) {
+        if (rr->type == DNS_T_OPT)
+            Py_RETURN_NONE;
+        if ((data = typed_data5(st, rr, d)) == NULL || data == Py_None)
+            return data;
+    } else if (rr->type == DNS_T_OPT || (data = typed_result(st, rr, d)) == Py_None) {
         if (rr->type != DNS_T_OPT)
             Py_DECREF(data);
         dns_bytes raw = {msg + rr->rdata, rr->rdlen};
@@ -359,7 +491,7 @@ static PyObject *dns_record(module_state *st, const uint8_t *msg, size_t len, co
     }
     if (data == NULL)
         return NULL;
-    res = result_alloc(st, RT_DNS_RECORD);
+    res = result_alloc(st, face == 5 ? RT5_DNS_RECORD : RT_DNS_RECORD);
     if (res == NULL) {
         Py_DECREF(data);
         return NULL;
@@ -374,7 +506,7 @@ static PyObject *dns_record(module_state *st, const uint8_t *msg, size_t len, co
     return res;
 }
 
-PyObject *answer_build_message(module_state *st, const uint8_t *msg, size_t len, int *status)
+PyObject *answer_build_message(module_state *st, const uint8_t *msg, size_t len, int *status, int face)
 {
     dns_reader r;
     dns_rr rr;
@@ -390,9 +522,13 @@ PyObject *answer_build_message(module_state *st, const uint8_t *msg, size_t len,
         if ((sections[i] = PyList_New(0)) == NULL)
             goto done;
     while ((rc = dns_reader_next(&r, &rr)) == 1) {
-        PyObject *rec = dns_record(st, msg, len, &rr, &d, status);
+        PyObject *rec = dns_record(st, msg, len, &rr, &d, status, face);
         if (rec == NULL)
             goto done;
+        if (rec == Py_None) {
+            Py_DECREF(rec);
+            continue;
+        }
         int err = PyList_Append(sections[rr.section], rec);
         Py_DECREF(rec);
         if (err < 0)
@@ -402,13 +538,13 @@ PyObject *answer_build_message(module_state *st, const uint8_t *msg, size_t len,
         *status = ARES_EBADRESP;
         goto done;
     }
-    if ((res = result_alloc(st, RT_DNS_MESSAGE)) == NULL)
+    if ((res = result_alloc(st, face == 5 ? RT5_DNS_RESULT : RT_DNS_MESSAGE)) == NULL)
         goto done;
     for (int i = 0; i < 3; i++) {
         result_set(res, i, sections[i]);
         sections[i] = NULL;
     }
-    if (result_set(res, 3, u(r.flags & 0x0F)) < 0 || result_set(res, 4, u(r.flags)) < 0)
+    if (face != 5 && (result_set(res, 3, u(r.flags & 0x0F)) < 0 || result_set(res, 4, u(r.flags)) < 0))
         Py_CLEAR(res);
 done:
     for (int i = 0; i < 3; i++)

@@ -12,8 +12,9 @@
  * ARES_EBADRESP / ARES_ENODATA. On a Python error (memory): NULL with the exception set. */
 PyObject *answer_build(module_state *st, int qtype, const uint8_t *msg, size_t len, int *status);
 
-/* The whole message: ares_dns_message_result(answer, authority, additional, rcode, flags). */
-PyObject *answer_build_message(module_state *st, const uint8_t *msg, size_t len, int *status);
+/* The whole message: for face 4 ares_dns_message_result(answer, authority, additional, rcode,
+ * flags); for face 5 pycares 5's DNSResult(answer, authority, additional). */
+PyObject *answer_build_message(module_state *st, const uint8_t *msg, size_t len, int *status, int face);
 
 /* True if query() accepts this type. */
 int answer_type_supported(long qtype);

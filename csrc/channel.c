@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "answer.h"
 #include "args.h"
@@ -47,7 +48,8 @@ static PyObject *Channel_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
     c->refs = 1;
     c->wake_fd = -1;
     c->state = CH_NEW;
-    if (pthread_mutex_init(&c->lock, NULL) != 0 || pthread_cond_init(&c->closed_cond, NULL) != 0) {
+    if (pthread_mutex_init(&c->lock, NULL) != 0 || pthread_cond_init(&c->closed_cond, NULL) != 0 ||
+        pthread_mutex_init(&c->idle_mu, NULL) != 0 || pthread_cond_init(&c->idle_cond, NULL) != 0) {
         PyMem_Free(c);
         PyErr_SetString(PyExc_RuntimeError, "cannot create the channel lock");
         return NULL;
@@ -113,11 +115,11 @@ static int Channel_init(PyObject *self, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"flags", "timeout", "tries", "ndots", "tcp_port", "udp_port", "servers", "domains",
                              "lookups", "sock_state_cb", "socket_send_buffer_size", "socket_receive_buffer_size",
-                             "rotate", "local_ip", "local_dev", "resolvconf_path", "event_thread", NULL};
+                             "rotate", "local_ip", "local_dev", "resolvconf_path", "event_thread", "_face", NULL};
     PyObject *flags = NULL, *timeout = NULL, *tries = NULL, *ndots = NULL, *tcp_port = NULL, *udp_port = NULL,
              *servers = NULL, *domains = NULL, *lookups = NULL, *sock_state_cb = NULL, *sndbuf = NULL,
              *rcvbuf = NULL, *rotate = NULL, *local_ip = NULL, *local_dev = NULL, *resolvconf = NULL,
-             *event_thread = NULL, *keep = NULL;
+             *event_thread = NULL, *face = NULL, *keep = NULL;
     chan_core *c = CORE(self);
     double secs;
     int rc, threaded = 0;
@@ -126,11 +128,16 @@ static int Channel_init(PyObject *self, PyObject *args, PyObject *kwargs)
         PyErr_SetString(PyExc_RuntimeError, "Channel is already initialized");
         return -1;
     }
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OOOOOOOOOOOOOOOOO:Channel", kwlist, &flags, &timeout,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OOOOOOOOOOOOOOOOO$O:Channel", kwlist, &flags, &timeout,
                                      &tries, &ndots, &tcp_port, &udp_port, &servers, &domains, &lookups,
                                      &sock_state_cb, &sndbuf, &rcvbuf, &rotate, &local_ip, &local_dev,
-                                     &resolvconf, &event_thread))
+                                     &resolvconf, &event_thread, &face))
         return -1;
+    /* _face=5: pycares_ng.v5's Channel (its result classes; query() is the whole message) */
+    long face_v = 4;
+    if (int_option(face, "_face", 4, 5, &face_v) < 0)
+        return -1;
+    c->face = (int)face_v;
     free_options(c);
     c->optmask = ARES_OPT_SOCK_STATE_CB;
     c->opts.sock_state_cb = on_sock_state;
@@ -317,7 +324,9 @@ static PyObject *submit_query(PyObject *self, PyObject *const *args, Py_ssize_t 
             PyErr_SetString(PyExc_TypeError, "query_type must be an int");
         return NULL;
     }
-    if (kind == REQ_QUERY ? !answer_type_supported(qtype) : (qtype < 1 || qtype > 65535)) {
+    if (kind == REQ_QUERY_DNS && c->face == 5)
+        kind = REQ_QUERY_DNS5;
+    if (kind != REQ_QUERY_DNS ? !answer_type_supported(qtype) : (qtype < 1 || qtype > 65535)) {
         PyErr_Format(PyExc_ValueError, "invalid query type: %ld", qtype);
         return NULL;
     }
@@ -502,6 +511,71 @@ static PyObject *Channel_timeout(PyObject *self, PyObject *const *args, Py_ssize
 }
 
 /* ---- control -------------------------------------------------------------------------------- */
+
+static double monotonic_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* wait(timeout=None): pycares 5's Channel.wait. Waits in slices (signals are checked between
+ * them) until no request is pending; False when the timeout passed first. */
+static PyObject *Channel_wait(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const names[] = {"timeout", NULL};
+    chan_core *c = CORE(self);
+    PyObject *a[1];
+    double limit = -1.0;
+
+    if (parse_args("wait", args, nargs, kwnames, names, 0, a) < 0)
+        return NULL;
+    if (a[0] != NULL && a[0] != Py_None) {
+        limit = PyFloat_AsDouble(a[0]);
+        if (limit == -1.0 && PyErr_Occurred())
+            return NULL;
+        if (limit != limit) {
+            PyErr_SetString(PyExc_ValueError, "timeout must be a number of seconds, not NaN");
+            return NULL;
+        }
+    }
+    if (check_open(c) < 0)
+        return NULL;
+    core_lock(c);
+    int inside = is_delivering_locked(c) || on_event_thread(c);
+    pthread_mutex_unlock(&c->lock);
+    if (inside && c->reqs != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "wait() inside a callback of this channel would never return: "
+                        "its pending callbacks run on this very thread after this one");
+        return NULL;
+    }
+    double deadline = limit < 0 ? -1.0 : monotonic_now() + limit;
+    while (c->reqs != NULL) {
+        double now = monotonic_now();
+        if (deadline >= 0 && now >= deadline)
+            Py_RETURN_FALSE;
+        double slice = deadline < 0 || deadline - now > 0.1 ? 0.1 : deadline - now;
+        unsigned long seq = c->idle_seq;
+        c->idle_waiters++;
+        Py_BEGIN_ALLOW_THREADS
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        long ns = until.tv_nsec + (long)(slice * 1e9);
+        until.tv_sec += ns / 1000000000L;
+        until.tv_nsec = ns % 1000000000L;
+        pthread_mutex_lock(&c->idle_mu);
+        while (c->idle_seq == seq) {
+            if (pthread_cond_timedwait(&c->idle_cond, &c->idle_mu, &until) != 0)
+                break;
+        }
+        pthread_mutex_unlock(&c->idle_mu);
+        Py_END_ALLOW_THREADS
+        c->idle_waiters--;
+        if (PyErr_CheckSignals() < 0)
+            return NULL;
+    }
+    Py_RETURN_TRUE;
+}
 
 static PyObject *Channel_cancel(PyObject *self, PyObject *unused)
 {
@@ -854,6 +928,10 @@ static PyMethodDef Channel_methods[] = {
     {"timeout", (PyCFunction)(void (*)(void))Channel_timeout, METH_FASTCALL,
      "timeout(t=None)\n--\n\nSeconds until process_fd(ARES_SOCKET_BAD, ARES_SOCKET_BAD) is due, at most t; "
      "0.0 (or t) when nothing is pending."},
+    {"wait", (PyCFunction)(void (*)(void))Channel_wait, METH_FASTCALL | METH_KEYWORDS,
+     "wait(timeout=None)\n--\n\nWait until no request of the channel is pending (their callbacks ran): True, or "
+     "False when timeout seconds (None or negative: no limit) passed first. Another thread (or the event "
+     "thread) must drive the channel meanwhile."},
     {"cancel", (PyCFunction)Channel_cancel, METH_NOARGS,
      "cancel()\n--\n\nEvery pending callback gets ARES_ECANCELLED."},
     {"reinit", (PyCFunction)Channel_reinit, METH_NOARGS,

@@ -14,7 +14,8 @@ typedef struct event {
 } event;
 
 enum { EV_REQUEST = 1, EV_SOCK = 2 };
-enum { REQ_QUERY = 1, REQ_QUERY_DNS = 2, REQ_HOST = 3, REQ_ADDRINFO = 4, REQ_NAMEINFO = 5, REQ_HOST_AI = 6, REQ_LITERAL_AI = 7, REQ_LITERAL_HOST = 8 };
+enum { REQ_QUERY = 1, REQ_QUERY_DNS = 2, REQ_HOST = 3, REQ_ADDRINFO = 4, REQ_NAMEINFO = 5, REQ_HOST_AI = 6, REQ_LITERAL_AI = 7, REQ_LITERAL_HOST = 8,
+       REQ_QUERY_DNS5 = 9 /* pycares 5's query(): DNSResult; NODATA is an error */ };
 enum { CH_NEW = 0, CH_OPEN = 1, CH_CLOSED = 2 };
 
 /* One libcares channel. reinit() and server changes that 1.18 refuses while queries are pending
@@ -83,6 +84,7 @@ typedef struct chan_core {
     module_state *st;
     PyObject *sock_state_cb;        /* GIL */
     int want_sock_events;
+    int face;                       /* 4, or 5 for pycares_ng.v5's Channel: its result classes */
     /* What a fresh generation is built from. */
     struct ares_options opts;
     int optmask;
@@ -101,6 +103,11 @@ typedef struct chan_core {
     int nwatch, capwatch;
     struct chan_core *reg_prev, *reg_next;  /* the module's list of open channels (GIL) */
     struct hosts_cache *hosts;      /* the parsed hosts file, for own_files generations (lock) */
+    /* wait(): signalled when the last pending request has been delivered. */
+    pthread_mutex_t idle_mu;
+    pthread_cond_t idle_cond;
+    unsigned long idle_seq;         /* bumped at each such moment (GIL and idle_mu) */
+    int idle_waiters;               /* threads inside wait() (GIL) */
     int reply_status;               /* c-ares < 1.34: what 1.34 says of the reply being processed (lock) */
 } chan_core;
 

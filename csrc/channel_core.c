@@ -13,6 +13,7 @@
 
 #include "answer.h"
 #include "host.h"
+#include "results.h"
 #include "sockets.h"
 
 /* ---- the lock ------------------------------------------------------------------ */
@@ -95,6 +96,8 @@ void core_free(chan_core *c)
         close(c->wake_fd);
     pthread_mutex_destroy(&c->lock);
     pthread_cond_destroy(&c->closed_cond);
+    pthread_mutex_destroy(&c->idle_mu);
+    pthread_cond_destroy(&c->idle_cond);
     Py_XDECREF(c->sock_state_cb);
     Py_XDECREF(c->module);
     PyMem_Free(c);
@@ -219,6 +222,33 @@ static void request_unlink(chan_core *c, request *r)
         r->next->prev = r->prev;
 }
 
+/* A host result under pycares 5's class names (same fields); consumes res. */
+static PyObject *host_result_v5(module_state *st, PyObject *res)
+{
+    PyTypeObject *tp = Py_TYPE(res);
+    if (tp == st->result_types[RT_HOST])
+        return result_retype(st, res, RT5_HOST);
+    if (tp == st->result_types[RT_NAMEINFO])
+        return result_retype(st, res, RT5_NAMEINFO);
+    if (tp != st->result_types[RT_ADDRINFO])
+        return res;
+    /* cnames, then nodes: fresh lists of fresh objects, retyped in place */
+    for (int f = 0; f < 2; f++) {
+        PyObject *list = ((ResultObject *)res)->f[f];
+        for (Py_ssize_t i = 0; list != NULL && PyList_Check(list) && i < PyList_GET_SIZE(list); i++) {
+            PyObject *item = PyList_GET_ITEM(list, i);
+            Py_INCREF(item);
+            PyObject *twin = result_retype(st, item, f == 0 ? RT5_ADDRINFO_CNAME : RT5_ADDRINFO_NODE);
+            if (twin == NULL) {
+                Py_DECREF(res);
+                return NULL;
+            }
+            PyList_SetItem(list, i, twin); /* cannot fail: i is in range */
+        }
+    }
+    return result_retype(st, res, RT5_ADDRINFO);
+}
+
 static PyObject *request_result(chan_core *c, request *r, int *status)
 {
     PyObject *res = NULL;
@@ -229,12 +259,12 @@ static PyObject *request_result(chan_core *c, request *r, int *status)
         *status = ARES_EBADRESP;
         return NULL;
     }
-    if (r->kind == REQ_QUERY_DNS)
-        res = answer_build_message(c->st, r->abuf, (size_t)r->alen, status);
+    if (r->kind == REQ_QUERY_DNS || r->kind == REQ_QUERY_DNS5)
+        res = answer_build_message(c->st, r->abuf, (size_t)r->alen, status, r->kind == REQ_QUERY_DNS5 ? 5 : 4);
     else if (r->kind == REQ_QUERY)
         res = answer_build(c->st, r->qtype, r->abuf, (size_t)r->alen, status);
-    else
-        res = host_build(c->st, r);
+    else if ((res = host_build(c->st, r)) != NULL && c->face == 5)
+        res = host_result_v5(c->st, res);
     if (res == NULL && PyErr_Occurred()) {
         PyErr_WriteUnraisable(r->callback);
         *status = ARES_ENOMEM;
@@ -267,6 +297,14 @@ static void request_deliver(chan_core *c, request *r)
     free(r->abuf);
     host_payload_free(r);
     PyMem_Free(r);
+    if (c->reqs == NULL && c->idle_waiters > 0) {
+        /* wait(): nothing is pending any more. idle_mu is never held by a thread waiting for
+         * the GIL, so taking it here with the GIL held cannot deadlock. */
+        pthread_mutex_lock(&c->idle_mu);
+        c->idle_seq++;
+        pthread_cond_broadcast(&c->idle_cond);
+        pthread_mutex_unlock(&c->idle_mu);
+    }
 }
 
 static void sock_deliver(chan_core *c, sock_event *e)

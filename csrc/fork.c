@@ -68,6 +68,10 @@ void channels_after_fork_parent(module_state *st)
 /* One channel in the child: see the comment at the top. */
 static void restart_in_child(chan_core *c)
 {
+    /* a thread of the parent may have been inside wait(): its mutex starts afresh */
+    pthread_mutex_init(&c->idle_mu, NULL);
+    pthread_cond_init(&c->idle_cond, NULL);
+    c->idle_waiters = 0;
     if (c->delivering && !pthread_equal(c->deliverer, pthread_self()))
         c->delivering = 0; /* its owner was another thread, not copied */
     if (c->state != CH_OPEN)

@@ -9,6 +9,7 @@
 #include "channel.h"
 #include "dns_parse.h"
 #include "names.h"
+#include "results.h"
 
 #define MIN_CARES_VERSION 0x011200 /* 1.18.0 */
 
@@ -108,17 +109,27 @@ static PyObject *mod_parse_answer(PyObject *module, PyObject *args)
     return res;
 }
 
-static PyObject *mod_parse_message(PyObject *module, PyObject *arg)
+static PyObject *parse_message(PyObject *module, PyObject *arg, int face)
 {
     Py_buffer view;
     int status = ARES_SUCCESS;
     if (buffer_arg(arg, &view) < 0)
         return NULL;
-    PyObject *res = answer_build_message(get_module_state(module), view.buf, (size_t)view.len, &status);
+    PyObject *res = answer_build_message(get_module_state(module), view.buf, (size_t)view.len, &status, face);
     PyBuffer_Release(&view);
     if (res == NULL && !PyErr_Occurred())
         raise_ares_error(get_module_state(module), status);
     return res;
+}
+
+static PyObject *mod_parse_message(PyObject *module, PyObject *arg)
+{
+    return parse_message(module, arg, 4);
+}
+
+static PyObject *mod_parse_message5(PyObject *module, PyObject *arg)
+{
+    return parse_message(module, arg, 5);
 }
 
 static PyObject *mod_walk_message(PyObject *module, PyObject *arg)
@@ -182,6 +193,10 @@ static PyMethodDef module_methods[] = {
      "_parse_answer(reply, query_type)\n--\n\nParse a raw reply as query() would (for tests and tools)."},
     {"_parse_message", mod_parse_message, METH_O,
      "_parse_message(reply)\n--\n\nParse a raw reply as query_dns() would (for tests and tools)."},
+    {"_parse_message5", mod_parse_message5, METH_O,
+     "_parse_message5(reply)\n--\n\nParse a raw reply as pycares_ng.v5's query() would (for tests and tools)."},
+    {"_v5_finish", (PyCFunction)(void (*)(void))results_v5_finish, METH_FASTCALL,
+     "_v5_finish(cls, attrs)\n--\n\nGive one of pycares 5's classes its class attributes, then freeze it."},
     {"_walk_message", mod_walk_message, METH_O,
      "_walk_message(reply)\n--\n\nRun the bare C parser over a reply: records seen, or < 0 if malformed."},
     {"_encode_name", mod_encode_name, METH_O,
@@ -274,6 +289,7 @@ static int module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->idna_encoder);
     Py_VISIT(st->af_inet);
     Py_VISIT(st->af_inet6);
+    Py_VISIT(st->v5_types);
     return 0;
 }
 
@@ -285,6 +301,7 @@ static int module_clear(PyObject *module)
     Py_CLEAR(st->AresError);
     Py_CLEAR(st->ChannelType);
     Py_CLEAR(st->AresResult);
+    Py_CLEAR(st->v5_types);
     for (int i = 0; i < RT_COUNT; i++)
         Py_CLEAR(st->result_types[i]);
     Py_CLEAR(st->idna_encoder);

@@ -14,6 +14,12 @@ typedef enum {
     RT_DNS_RECORD, RT_DNS_MESSAGE,
     RT_HOST, RT_ADDRINFO, RT_ADDRINFO_NODE, RT_ADDRINFO_CNAME, RT_NAMEINFO,
     RT_TXT_CHUNK,   /* pycares 4's public name for one TXT character-string; never built here */
+    /* The pycares 5 face (pycares_ng.v5): record data without ttl, the whole-message result and
+     * the host results under pycares 5's class names. */
+    RT5_A, RT5_AAAA, RT5_CNAME, RT5_MX, RT5_NS, RT5_PTR, RT5_SOA, RT5_SRV, RT5_TXT, RT5_NAPTR, RT5_CAA,
+    RT5_URI, RT5_TLSA, RT5_HTTPS, RT5_SVCB, RT5_DS, RT5_DNSKEY, RT5_SSHFP,
+    RT5_DNS_RECORD, RT5_DNS_RESULT,
+    RT5_HOST, RT5_ADDRINFO, RT5_ADDRINFO_NODE, RT5_ADDRINFO_CNAME, RT5_NAMEINFO,
     RT_COUNT
 } result_kind;
 
@@ -24,6 +30,7 @@ typedef struct {
     PyTypeObject *ChannelType;
     PyTypeObject *AresResult;           /* the base class of every result class */
     PyTypeObject *result_types[RT_COUNT];
+    PyObject *v5_types;       /* name -> class of the RT5_* kinds (pycares_ng.v5 exports them) */
     PyObject *idna_encoder;   /* pycares_ng.utils._encode_idna, imported on first non-ASCII name */
     PyObject *af_inet, *af_inet6; /* socket.AF_INET / AF_INET6 (AddressFamily), on first use */
     struct chan_core *channels;  /* every open channel: fork hooks and exit walk it (GIL) */

@@ -18,6 +18,12 @@
 #endif
 
 #define MAX_FIELDS 8
+
+#ifdef Py_TPFLAGS_IMMUTABLETYPE
+#define Py_TPFLAGS_IMMUTABLETYPE_OR_ZERO Py_TPFLAGS_IMMUTABLETYPE
+#else
+#define Py_TPFLAGS_IMMUTABLETYPE_OR_ZERO 0
+#endif
 #define FIELD_OFFSET(i) ((Py_ssize_t)(offsetof(ResultObject, f) + (i) * sizeof(PyObject *)))
 
 typedef struct {
@@ -28,6 +34,7 @@ typedef struct {
 } result_spec;
 
 #define QUAL(short_name) "pycares_ng._core." short_name
+#define QUAL5(short_name) "pycares_ng.v5." short_name
 #define F(i, fname) {fname, MEMBER_OBJECT, FIELD_OFFSET(i), 0, NULL}
 
 static const result_spec SPECS[RT_COUNT] = {
@@ -75,7 +82,52 @@ static const result_spec SPECS[RT_COUNT] = {
     [RT_TXT_CHUNK] = {QUAL("ares_query_txt_result_chunk"), "TXT",
                       "One character-string of a TXT record (pycares 4's name; TXT queries give "
                       "ares_query_txt_result).", {F(0, "text"), F(1, "ttl")}},
+    /* pycares 5's classes (pycares_ng.v5): dataclass-like, so equal by value but unhashable. */
+    [RT5_A] = {QUAL5("ARecordData"), NULL, "Data of an A record.", {F(0, "addr")}},
+    [RT5_AAAA] = {QUAL5("AAAARecordData"), NULL, "Data of an AAAA record.", {F(0, "addr")}},
+    [RT5_CNAME] = {QUAL5("CNAMERecordData"), NULL, "Data of a CNAME record.", {F(0, "cname")}},
+    [RT5_MX] = {QUAL5("MXRecordData"), NULL, "Data of an MX record.", {F(0, "priority"), F(1, "exchange")}},
+    [RT5_NS] = {QUAL5("NSRecordData"), NULL, "Data of an NS record.", {F(0, "nsdname")}},
+    [RT5_PTR] = {QUAL5("PTRRecordData"), NULL, "Data of a PTR record.", {F(0, "dname")}},
+    [RT5_SOA] = {QUAL5("SOARecordData"), NULL, "Data of an SOA record.",
+                 {F(0, "mname"), F(1, "rname"), F(2, "serial"), F(3, "refresh"), F(4, "retry"), F(5, "expire"), F(6, "minimum")}},
+    [RT5_SRV] = {QUAL5("SRVRecordData"), NULL, "Data of an SRV record.",
+                 {F(0, "priority"), F(1, "weight"), F(2, "port"), F(3, "target")}},
+    [RT5_TXT] = {QUAL5("TXTRecordData"), NULL, "Data of a TXT record: its character-strings joined, as bytes.",
+                 {F(0, "data")}},
+    [RT5_NAPTR] = {QUAL5("NAPTRRecordData"), NULL, "Data of a NAPTR record.",
+                   {F(0, "order"), F(1, "preference"), F(2, "flags"), F(3, "service"), F(4, "regexp"), F(5, "replacement")}},
+    [RT5_CAA] = {QUAL5("CAARecordData"), NULL, "Data of a CAA record.", {F(0, "critical"), F(1, "tag"), F(2, "value")}},
+    [RT5_URI] = {QUAL5("URIRecordData"), NULL, "Data of a URI record.", {F(0, "priority"), F(1, "weight"), F(2, "target")}},
+    [RT5_TLSA] = {QUAL5("TLSARecordData"), NULL, "Data of a TLSA record.",
+                  {F(0, "cert_usage"), F(1, "selector"), F(2, "matching_type"), F(3, "cert_association_data")}},
+    [RT5_HTTPS] = {QUAL5("HTTPSRecordData"), NULL, "Data of an HTTPS record; params is a list of (key, bytes).",
+                   {F(0, "priority"), F(1, "target"), F(2, "params")}},
+    [RT5_SVCB] = {QUAL5("SVCBRecordData"), NULL, "Data of an SVCB record; params is a list of (key, bytes).",
+                  {F(0, "priority"), F(1, "target"), F(2, "params")}},
+    [RT5_DS] = {QUAL5("DSRecordData"), NULL, "Data of a DS record.",
+                {F(0, "key_tag"), F(1, "algorithm"), F(2, "digest_type"), F(3, "digest")}},
+    [RT5_DNSKEY] = {QUAL5("DNSKEYRecordData"), NULL, "Data of a DNSKEY record.",
+                    {F(0, "flags"), F(1, "protocol"), F(2, "algorithm"), F(3, "public_key")}},
+    [RT5_SSHFP] = {QUAL5("SSHFPRecordData"), NULL, "Data of an SSHFP record.",
+                   {F(0, "algorithm"), F(1, "fp_type"), F(2, "fingerprint")}},
+    [RT5_DNS_RECORD] = {QUAL5("DNSRecord"), NULL, "One resource record; data is the typed record data.",
+                        {F(0, "name"), F(1, "type"), F(2, "record_class"), F(3, "ttl"), F(4, "data")}},
+    [RT5_DNS_RESULT] = {QUAL5("DNSResult"), NULL, "A DNS reply: lists of DNSRecord.",
+                        {F(0, "answer"), F(1, "authority"), F(2, "additional")}},
+    [RT5_HOST] = {QUAL5("HostResult"), NULL, "Result of gethostbyaddr().", {F(0, "name"), F(1, "aliases"), F(2, "addresses")}},
+    [RT5_ADDRINFO] = {QUAL5("AddrInfoResult"), NULL, "Result of getaddrinfo().", {F(0, "cnames"), F(1, "nodes")}},
+    [RT5_ADDRINFO_NODE] = {QUAL5("AddrInfoNode"), NULL, "One address of a getaddrinfo() result.",
+                           {F(0, "ttl"), F(1, "flags"), F(2, "family"), F(3, "socktype"), F(4, "protocol"), F(5, "addr")}},
+    [RT5_ADDRINFO_CNAME] = {QUAL5("AddrInfoCname"), NULL, "One alias of a getaddrinfo() result.",
+                            {F(0, "ttl"), F(1, "alias"), F(2, "name")}},
+    [RT5_NAMEINFO] = {QUAL5("NameInfoResult"), NULL, "Result of getnameinfo().", {F(0, "node"), F(1, "service")}},
 };
+
+static int is_v5(result_kind kind)
+{
+    return kind >= RT5_A;
+}
 
 static const char *type_short_name(PyTypeObject *tp)
 {
@@ -316,6 +368,17 @@ PyObject *result_alloc(module_state *st, result_kind kind)
     return tp->tp_alloc(tp, 0);
 }
 
+/* From here on no class attribute can be reassigned (Python >= 3.10). */
+static void freeze_type(PyTypeObject *tp)
+{
+#ifdef Py_TPFLAGS_IMMUTABLETYPE
+    tp->tp_flags |= Py_TPFLAGS_IMMUTABLETYPE;
+    PyType_Modified(tp);
+#else
+    (void)tp;
+#endif
+}
+
 static PyObject *make_type(PyObject *module, PyObject *base, result_kind kind)
 {
     const result_spec *spec = &SPECS[kind];
@@ -330,7 +393,7 @@ static PyObject *make_type(PyObject *module, PyObject *base, result_kind kind)
         {Py_tp_clear, result_clear},
         {Py_tp_repr, result_repr},
         {Py_tp_richcompare, result_richcompare},
-        {Py_tp_hash, result_hash},
+        {Py_tp_hash, is_v5(kind) ? (void *)PyObject_HashNotImplemented : (void *)result_hash},
         {Py_tp_methods, result_methods},
         {Py_tp_members, (void *)spec->members},
         {Py_tp_doc, (void *)spec->doc},
@@ -373,11 +436,10 @@ static PyObject *make_type(PyObject *module, PyObject *base, result_kind kind)
         if (rc < 0)
             goto fail;
     }
-#ifdef Py_TPFLAGS_IMMUTABLETYPE
-    /* Set up: from here on no class attribute can be reassigned (Python >= 3.10). */
-    ((PyTypeObject *)tp)->tp_flags |= Py_TPFLAGS_IMMUTABLETYPE;
-    PyType_Modified((PyTypeObject *)tp);
-#endif
+    /* pycares 5's classes are frozen by _v5_finish(), once pycares_ng.v5 gave them their
+     * dataclass metadata. */
+    if (!is_v5(kind))
+        freeze_type((PyTypeObject *)tp);
     return tp;
 fail:
     Py_DECREF(tp);
@@ -406,13 +468,61 @@ int results_setup_types(PyObject *module, module_state *st)
     st->AresResult = (PyTypeObject *)base;
     if (module_add_ref(module, "AresResult", base) < 0)
         return -1;
+    if ((st->v5_types = PyDict_New()) == NULL)
+        return -1;
     for (int k = 0; k < RT_COUNT; k++) {
-        PyObject *tp = make_type(module, base, (result_kind)k);
+        PyObject *tp = make_type(module, is_v5((result_kind)k) ? (PyObject *)&PyBaseObject_Type : base, (result_kind)k);
         if (tp == NULL)
             return -1;
         st->result_types[k] = (PyTypeObject *)tp;
-        if (module_add_ref(module, type_short_name((PyTypeObject *)tp), tp) < 0)
+        const char *name = type_short_name((PyTypeObject *)tp);
+        if (is_v5((result_kind)k) ? PyDict_SetItemString(st->v5_types, name, tp) < 0 : module_add_ref(module, name, tp) < 0)
             return -1;
     }
-    return 0;
+    return module_add_ref(module, "_v5_types", st->v5_types);
+}
+
+/* _v5_finish(cls, attrs): sets the class attributes pycares_ng.v5 computed for one of pycares 5's
+ * classes (its dataclass metadata) and freezes the class. Once per class. */
+PyObject *results_v5_finish(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    module_state *st = get_module_state(module);
+    if (nargs != 2 || !PyType_Check(args[0]) || !PyDict_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "_v5_finish(cls, attrs: dict)");
+        return NULL;
+    }
+    PyTypeObject *tp = (PyTypeObject *)args[0];
+    int known = 0;
+    for (int k = RT5_A; k < RT_COUNT; k++)
+        known = known || st->result_types[k] == tp;
+    if (!known || PyType_HasFeature(tp, Py_TPFLAGS_IMMUTABLETYPE_OR_ZERO)) {
+        PyErr_Format(PyExc_TypeError, "%s is not an unfinished pycares_ng.v5 class", tp->tp_name);
+        return NULL;
+    }
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(args[1], &pos, &key, &value))
+        if (PyObject_SetAttr((PyObject *)tp, key, value) < 0)
+            return NULL;
+    freeze_type(tp);
+    Py_RETURN_NONE;
+}
+
+PyObject *result_retype(module_state *st, PyObject *obj, result_kind to)
+{
+    Py_ssize_t n = nfields(obj);
+    if (type_nfields(st->result_types[to]) != n) {
+        Py_DECREF(obj);
+        PyErr_SetString(PyExc_SystemError, "result_retype: layouts differ");
+        return NULL;
+    }
+    PyObject *res = result_alloc(st, to);
+    if (res != NULL)
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *v = ((ResultObject *)obj)->f[i];
+            Py_XINCREF(v);
+            ((ResultObject *)res)->f[i] = v;
+        }
+    Py_DECREF(obj);
+    return res;
 }

@@ -19,4 +19,11 @@ static inline int result_set(PyObject *res, int i, PyObject *value)
     return value ? 0 : -1;
 }
 
+/* _core._v5_finish(cls, attrs) (module method). */
+PyObject *results_v5_finish(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+
+/* The same fields under another class (a pycares 4 result as its pycares 5 twin of equal
+ * layout); consumes obj. NULL with an exception on failure. */
+PyObject *result_retype(module_state *st, PyObject *obj, result_kind to);
+
 #endif
