@@ -381,6 +381,18 @@ static PyObject *Channel_search_dns(PyObject *self, PyObject *const *args, Py_ss
     return submit_query(self, args, nargs, kwnames, "search_dns", 1, REQ_QUERY_DNS);
 }
 
+/* pycares 5's query()/search() on any channel: DNSResult, NODATA an error (for aiodns-4-style
+ * resolvers over a pycares-4-face channel). */
+static PyObject *Channel_query_dns5(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    return submit_query(self, args, nargs, kwnames, "_query_dns5", 0, REQ_QUERY_DNS5);
+}
+
+static PyObject *Channel_search_dns5(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    return submit_query(self, args, nargs, kwnames, "_search_dns5", 1, REQ_QUERY_DNS5);
+}
+
 /* ---- I/O driving ---------------------------------------------------------------------------- */
 
 static int fd_arg(PyObject *obj, const char *what, int *fd)
@@ -903,6 +915,10 @@ static PyMethodDef Channel_methods[] = {
     {"query_dns", (PyCFunction)(void (*)(void))Channel_query_dns, METH_FASTCALL | METH_KEYWORDS,
      "query_dns(name, query_type, callback, query_class=None)\n--\n\n"
      "Send one DNS query of any type; the result is the whole reply (ares_dns_message_result)."},
+    {"_query_dns5", (PyCFunction)(void (*)(void))Channel_query_dns5, METH_FASTCALL | METH_KEYWORDS,
+     "_query_dns5(name, query_type, callback, query_class=None)\n--\n\npycares_ng.v5's query() on any channel."},
+    {"_search_dns5", (PyCFunction)(void (*)(void))Channel_search_dns5, METH_FASTCALL | METH_KEYWORDS,
+     "_search_dns5(name, query_type, callback, query_class=None)\n--\n\npycares_ng.v5's search() on any channel."},
     {"search_dns", (PyCFunction)(void (*)(void))Channel_search_dns, METH_FASTCALL | METH_KEYWORDS,
      "search_dns(name, query_type, callback, query_class=None)\n--\n\nquery_dns() through the search domains."},
     {"gethostbyname", (PyCFunction)(void (*)(void))Channel_gethostbyname, METH_FASTCALL | METH_KEYWORDS,
