@@ -16,6 +16,18 @@ from .blocking import getaddrinfo, gethostbyaddr, gethostbyname, gethostbyname_e
 
 __version__ = "0.1.0"
 
+
+def install_as_pycares() -> None:
+    """Make ``import pycares`` (and ``pycares.errno``, ``pycares.utils``) give pycares_ng's pycares 4
+    face, so that pycares-4 users such as aiodns 3 run on it. Call it before anything imports
+    pycares; RuntimeError if a real pycares was imported already. (``pycares_ng.v5`` has the same
+    for pycares 5 users such as aiodns 4.)"""
+    import sys
+
+    from ._install import install_as_pycares as install
+
+    install(sys.modules[__name__])
+
 # Channels with event_thread=True are closed (and their threads joined) before the interpreter
 # starts tearing itself down, so no I/O thread ever needs the GIL of a dying interpreter.
 _atexit.register(_core._shutdown)
@@ -25,5 +37,5 @@ _os.register_at_fork(before=_core._before_fork, after_in_parent=_core._after_for
 
 __all__ = sorted(
     name for name in dir(_core) if not name.startswith("_") and name not in ("strerror",)
-) + ["errno", "utils", "ascii_bytes", "maybe_str", "parse_name", "reverse_address", "__version__", "blocking", "getaddrinfo",
+) + ["install_as_pycares", "errno", "utils", "ascii_bytes", "maybe_str", "parse_name", "reverse_address", "__version__", "blocking", "getaddrinfo",
    "gethostbyaddr", "gethostbyname", "gethostbyname_ex", "getnameinfo", "query"]

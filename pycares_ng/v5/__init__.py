@@ -6,9 +6,12 @@ event thread whenever no ``sock_state_cb`` is given, ``Channel.wait()``. With py
 guarantees: every method thread-safe, every accepted request called back exactly once, real TTLs,
 on c-ares 1.18 as on 1.34. ``pycares_ng`` itself stays the pycares 4 face (docs/faces.rst).
 """
+import sys
 from typing import Any, Callable, Iterable, List, Optional, Tuple, Union
 
-from .. import _core, errno, utils
+from .. import _core, errno
+from .._install import install_as_pycares as _install_as_pycares
+from . import utils
 from .._core import (
     ARES_FLAG_EDNS, ARES_FLAG_IGNTC, ARES_FLAG_NOALIASES, ARES_FLAG_NOCHECKRESP, ARES_FLAG_NORECURSE,
     ARES_FLAG_NOSEARCH, ARES_FLAG_NO_DFLT_SVR, ARES_FLAG_PRIMARY, ARES_FLAG_STAYOPEN, ARES_FLAG_USEVC,
@@ -149,6 +152,13 @@ class Channel(_core.Channel):
         _getnameinfo(self, address, flags, callback)
 
 
+def install_as_pycares() -> None:
+    """Make ``import pycares`` (and ``pycares.errno``, ``pycares.utils``) give this face, so that
+    aiodns 4 and aiohttp's ``AsyncResolver`` run on pycares_ng. Call it before anything imports
+    pycares; RuntimeError if a real pycares was imported already."""
+    _install_as_pycares(sys.modules[__name__])
+
+
 def _bad_servers(e: Exception) -> AresError:
     # pycares 5 (ares_set_servers_csv) reports a server it cannot parse as ARES_EBADSTR
     return AresError(errno.ARES_EBADSTR, f"{errno.strerror(errno.ARES_EBADSTR)}: {e}")
@@ -172,5 +182,5 @@ __all__ = (
     "SOARecordData", "SRVRecordData", "TLSARecordData", "URIRecordData", "SVCBRecordData", "DSRecordData",
     "DNSKEYRecordData", "SSHFPRecordData",
     "HostResult", "NameInfoResult", "AddrInfoResult", "AddrInfoNode", "AddrInfoCname",
-    "ascii_bytes", "maybe_str", "parse_name",
+    "ascii_bytes", "maybe_str", "parse_name", "install_as_pycares",
 )
