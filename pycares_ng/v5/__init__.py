@@ -118,35 +118,35 @@ class Channel(_core.Channel):
     @servers.setter
     def servers(self, servers: Iterable[Text]) -> None:
         try:
-            _servers.__set__(self, servers)
+            _servers.__set__(self, servers)  # type: ignore[attr-defined]  # a C getset descriptor
         except ValueError as e:
             raise _bad_servers(e) from e
 
-    def query(self, name: Text, query_type: int, *, query_class: int = QUERY_CLASS_IN,
+    def query(self, name: Text, query_type: int, *, query_class: int = QUERY_CLASS_IN,  # type: ignore[override]  # pycares 5's signature
               callback: Callable[[Optional[DNSResult], Optional[int]], None]) -> None:
         """One DNS query; ``callback(DNSResult, None)`` or ``callback(None, errno)``."""
         if query_class is None:
             raise ValueError("invalid query class specified")
         _query_dns(self, name, query_type, callback, query_class)
 
-    def search(self, name: Text, query_type: int, *, query_class: int = QUERY_CLASS_IN,
+    def search(self, name: Text, query_type: int, *, query_class: int = QUERY_CLASS_IN,  # type: ignore[override]  # pycares 5's signature
                callback: Callable[[Optional[DNSResult], Optional[int]], None]) -> None:
         """query() through the search domains and ndots rules."""
         if query_class is None:
             raise ValueError("invalid query class specified")
         _search_dns(self, name, query_type, callback, query_class)
 
-    def gethostbyaddr(self, addr: Text, *, callback: Callable[[Optional[HostResult], Optional[int]], None]) -> None:
+    def gethostbyaddr(self, addr: Text, *, callback: Callable[[Optional[HostResult], Optional[int]], None]) -> None:  # type: ignore[override]  # pycares 5's signature
         """Reverse lookup of an IPv4 or IPv6 address."""
         _gethostbyaddr(self, addr, callback)
 
-    def getaddrinfo(self, host: Text, port: Union[int, Text, None], *, family: int = 0, type: int = 0,
+    def getaddrinfo(self, host: Text, port: Union[int, Text, None], *, family: int = 0, type: int = 0,  # type: ignore[override]  # pycares 5's signature
                     proto: int = 0, flags: int = 0,
                     callback: Callable[[Optional[AddrInfoResult], Optional[int]], None]) -> None:
         """Addresses of a host name (c-ares' getaddrinfo)."""
         _getaddrinfo(self, host, port, callback, family, type, proto, flags)
 
-    def getnameinfo(self, address: Union[IP4, IP6], flags: int, *,
+    def getnameinfo(self, address: Union[IP4, IP6], flags: int, *,  # type: ignore[override]  # pycares 5's signature
                     callback: Callable[[Optional[NameInfoResult], Optional[int]], None]) -> None:
         """Name and service of a socket address."""
         _getnameinfo(self, address, flags, callback)
@@ -161,7 +161,7 @@ def install_as_pycares() -> None:
 
 def _bad_servers(e: Exception) -> AresError:
     # pycares 5 (ares_set_servers_csv) reports a server it cannot parse as ARES_EBADSTR
-    return AresError(errno.ARES_EBADSTR, f"{errno.strerror(errno.ARES_EBADSTR)}: {e}")
+    return AresError(_core.ARES_EBADSTR, f"{_core.strerror(_core.ARES_EBADSTR)}: {e}")
 
 
 __all__ = (
