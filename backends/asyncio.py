@@ -21,11 +21,15 @@ from __future__ import annotations
 import asyncio
 import socket
 import warnings
-from typing import Any, Callable, Dict, Generator, Iterable, List, Optional, Sequence, Tuple, Union, cast
+from typing import (Any, Awaitable, Callable, Coroutine, Dict, Generator, Iterable, List, Optional, Sequence, Tuple,
+                    TypeVar, Union)
 
 from .. import _core
 from .._core import AresError
-from .base import Driver, ReadyCallback
+from .base import FdDriver, QueryClass, QueryType, ReadyCallback, check_channel_options, driver_on
+from . import results as R
+
+_AF = asyncio.Future
 from .base import Resolver as _BaseResolver
 
 __all__ = ["AsyncioDriver", "Resolver", "DNSResolver", "DNSError", "check"]
@@ -35,9 +39,7 @@ __all__ = ["AsyncioDriver", "Resolver", "DNSResolver", "DNSError", "check"]
 #: ``except DNSError``.
 DNSError = AresError
 
-_QUERY_CLASSES: Dict[str, int] = {
-    name[len("QUERY_CLASS_"):]: getattr(_core, name) for name in dir(_core) if name.startswith("QUERY_CLASS_")
-}
+T = TypeVar("T")
 
 _Text = Union[str, bytes]
 
@@ -57,22 +59,13 @@ def _default_loop() -> asyncio.AbstractEventLoop:
                                "inside a coroutine") from None
 
 
-class AsyncioDriver(Driver):
+class AsyncioDriver(FdDriver["asyncio.Future[Any]"]):
     """Maps the driver interface onto one asyncio loop. Use it from the loop's thread only."""
 
     def __init__(self, loop: Optional[asyncio.AbstractEventLoop] = None) -> None:
         self.loop = loop if loop is not None else _default_loop()
         # fd -> (reading, writing) as registered with the loop
         self._watched: Dict[int, Tuple[bool, bool]] = {}
-        # The timer: ``_deadline`` is when ``_expired`` is due (None: disarmed). ``_handle`` is
-        # the scheduled loop callback, due at ``_handle_when`` <= ``_deadline``; it is kept when
-        # the timer is disarmed or pushed later (the common case: every new query asks for a
-        # later deadline), so a busy resolver does not cancel and re-create a loop timer per
-        # query. A handle that fires early re-schedules itself for what is left.
-        self._deadline: Optional[float] = None
-        self._expired: Optional[Callable[[], None]] = None
-        self._handle: Optional[asyncio.TimerHandle] = None
-        self._handle_when = 0.0
         self._closed = False
 
     # -- sockets -----------------------------------------------------------------------------------
@@ -106,37 +99,17 @@ class AsyncioDriver(Driver):
             return False
         return True
 
-    # -- the timer ---------------------------------------------------------------------------------
+    # -- time and callbacks ------------------------------------------------------------------------
 
-    def set_timer(self, delay: Optional[float], expired: Callable[[], None]) -> None:
-        self._expired = expired
-        if delay is None or self._closed:
-            self._deadline = None  # a scheduled handle stays and fires into nothing
-            return
-        when = self.loop.time() + delay
-        self._deadline = when
-        if self._handle is not None:
-            if self._handle_when <= when:
-                return  # fires first; then re-schedules itself for the rest
-            self._handle.cancel()
-        self._handle = self.loop.call_at(when, self._fire)
-        self._handle_when = when
+    def time(self) -> float:
+        return self.loop.time()
 
-    def _fire(self) -> None:
-        self._handle = None
-        deadline = self._deadline
-        if deadline is None or self._closed:
-            self._expired = None  # disarmed: hold on to nothing until armed again
-            return
-        left = deadline - self.loop.time()
-        if left > 0.001:  # an early handle (the deadline moved later since it was scheduled)
-            self._handle = self.loop.call_at(deadline, self._fire)
-            self._handle_when = deadline
-            return
-        self._deadline = None
-        expired = self._expired
-        if expired is not None:
-            expired()
+    def call_at(self, when: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+        return self.loop.call_at(when, callback)
+
+    def call_soon(self, callback: Callable[[], None]) -> None:
+        if not self.loop.is_closed():  # a closed loop runs nothing any more
+            self.loop.call_soon(callback)
 
     # -- futures -----------------------------------------------------------------------------------
 
@@ -144,32 +117,28 @@ class AsyncioDriver(Driver):
         return self.loop.create_future()
 
     def set_result(self, future: "asyncio.Future[Any]", value: Any) -> None:
+        self._complete(future, future.set_result, value)
+
+    def set_exception(self, future: "asyncio.Future[Any]", error: BaseException) -> None:
+        self._complete(future, future.set_exception, error)
+
+    def _complete(self, future: "asyncio.Future[Any]", setter: Callable[[Any], None], value: Any) -> None:
         if future.done():  # cancelled by its awaiting task: the late answer is dropped
             return
         try:
-            future.set_result(value)
+            setter(value)
         except RuntimeError:  # the loop was closed under a pending request: nobody to tell
             if not self.loop.is_closed():
                 raise
 
-    def set_exception(self, future: "asyncio.Future[Any]", error: BaseException) -> None:
-        if future.done():
-            return
-        try:
-            future.set_exception(error)
-        except RuntimeError:
-            if not self.loop.is_closed():
-                raise
+    def cancel(self, future: "asyncio.Future[Any]") -> None:
+        future.cancel()
 
     # -- shutdown ----------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop watching every socket and drop the timer. Idempotent."""
+        """Stop watching every socket. Idempotent."""
         self._closed = True
-        self._deadline = None
-        handle, self._handle = self._handle, None
-        if handle is not None:
-            handle.cancel()
         watched, self._watched = self._watched, {}
         loop = self.loop
         for fd, (reading, writing) in watched.items():
@@ -188,68 +157,53 @@ class AsyncioDriver(Driver):
 
     @property
     def timer_deadline(self) -> Optional[float]:
-        """``loop.time()`` at which the armed timer is due, or None when disarmed."""
-        return self._deadline
+        """``loop.time()`` at which the Resolver's timer is due, or None when disarmed."""
+        return self.timer.deadline if self.timer is not None else None
 
 
-class Resolver(_BaseResolver):
+class Resolver(_BaseResolver[_AF[Any], _AF[R.A], _AF[R.AAAA], _AF[R.CAA], _AF[R.CNAME], _AF[R.MX], _AF[R.NAPTR],
+                    _AF[R.NS], _AF[R.PTR], _AF[R.SOA], _AF[R.SRV], _AF[R.TXT], _AF[R.URI], _AF[R.TLSA],
+                    _AF[R.HTTPS], _AF[R.SVCB], _AF[R.DS], _AF[R.DNSKEY], _AF[R.SSHFP], _AF[R.ANY],
+                    _AF[R.MESSAGE], _AF[R.HOST], _AF[R.ADDRINFO], _AF[R.NAMEINFO]]):
     """Asynchronous DNS resolution on an asyncio loop: every method returns an
     ``asyncio.Future`` bound to :attr:`loop` (await it from a coroutine on that loop).
 
     ``loop`` defaults to the running loop (else the thread's current one). Other keyword
     arguments are Channel options (``servers``, ``timeout``, ``tries``, ``resolvconf_path`` …).
     Use a Resolver from its loop's thread only. Failures raise :class:`pycares_ng.AresError`
-    ``(errno, message)``.
+    ``(errno, message)``. Cancelling the awaiting task cancels the future: the request's late
+    answer is dropped, the other requests go on.
     """
 
     driver_class = AsyncioDriver
+    is_async = True
     _driver: AsyncioDriver
 
     def __init__(self, *, loop: Optional[asyncio.AbstractEventLoop] = None,
                  driver: Optional[AsyncioDriver] = None, **channel_options: Any) -> None:
-        if driver is None:
-            driver = AsyncioDriver(loop)
-        elif loop is not None and driver.loop is not loop:
-            raise ValueError("loop= and driver= name different loops")
-        self._close_when_idle = False
-        self._rearm_scheduled = False
-        super().__init__(driver=driver, **channel_options)
+        super().__init__(driver=driver_on(driver, AsyncioDriver, loop, "loop"), **channel_options)
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
         """The loop the futures belong to."""
         return self._driver.loop
 
-    @property
-    def pending(self) -> int:
-        """Requests submitted whose callback has not run yet."""
-        return self._pending
+    async def wait(self, future: "asyncio.Future[T]", timeout: Optional[float] = None) -> T:
+        """Await ``future``'s result. After ``timeout`` seconds the builtin TimeoutError, and
+        that request alone is abandoned; so is it when the awaiting task is cancelled."""
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            self.abandon(future)
+            raise TimeoutError(f"no DNS answer within {timeout} s") from None
+        except asyncio.CancelledError:
+            self.abandon(future)
+            raise
 
-    def _rearm(self) -> None:
-        # Coalesced: every request submitted and every socket or timer event of one loop
-        # iteration asks for a re-arm; one call at the start of the next iteration (before the
-        # loop can block: its ready queue is not empty) reads Channel.timeout() once for all of
-        # them. On c-ares 1.18 ares_timeout() walks every pending query, so once per query
-        # would cost O(in flight) each.
-        if not self._rearm_scheduled:
-            loop = self._driver.loop
-            if loop.is_closed():
-                return
-            self._rearm_scheduled = True
-            loop.call_soon(self._rearm_now)
-
-    def _rearm_now(self) -> None:
-        self._rearm_scheduled = False
-        super()._rearm()
-        if self._close_when_idle and not self._pending:
-            self.close()
-
-    def close_when_idle(self) -> None:
-        """Close now if nothing is pending, else as soon as the last pending request ends."""
-        if not self._pending:
-            self.close()
-        else:
-            self._close_when_idle = True
+    @classmethod
+    def run_loop(cls, main: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+        """``asyncio.run(main())``."""
+        return asyncio.run(main())
 
     async def __aenter__(self) -> "Resolver":
         return self
@@ -258,7 +212,7 @@ class Resolver(_BaseResolver):
         self.close()
 
 
-class _Done:
+class _Done(Awaitable[None]):
     """What :meth:`DNSResolver.close` returns: nothing to wait for, but awaitable, so both
     ``resolver.close()`` and aiodns 3.x's ``await resolver.close()`` work."""
 
@@ -285,26 +239,23 @@ class DNSResolver:
     ``asyncio.Future``; failures raise :class:`pycares_ng.AresError` ``(errno, message)`` where
     aiodns raises ``aiodns.error.DNSError`` with the same ``args`` (``DNSError`` here is an alias
     of ``AresError``; the codes are in :mod:`pycares_ng.errno`).
+
+    Every method delegates to the backend :class:`Resolver` (:attr:`resolver`), which checks the
+    options and maps type and class names; a subclass adds a request method the same way.
     """
 
     def __init__(self, nameservers: Optional[Sequence[_Text]] = None,
                  loop: Optional[asyncio.AbstractEventLoop] = None, **kwargs: Any) -> None:
         self._resolver: Optional[Resolver] = None
+        check_channel_options("DNSResolver()", kwargs)
         servers = kwargs.pop("servers", None)
         if nameservers is not None and servers is not None:
             raise TypeError("give nameservers= or servers=, not both")
-        if kwargs.pop("event_thread", False):
-            raise ValueError("the asyncio backend drives the channel from the loop: event_thread=True "
-                             "is not supported (use pycares_ng.backends.get('threads') for that)")
-        kwargs.pop("sock_state_cb", None)  # the resolver's own (aiodns ignores it too)
         servers = nameservers if nameservers is not None else servers
         if servers is not None:
             kwargs["servers"] = list(servers)
         self.loop = loop if loop is not None else _default_loop()
-        self._resolver = Resolver(loop=self.loop, **kwargs)
-        r = self._resolver
-        # The hot paths, bound once.
-        self._query: Callable[..., "asyncio.Future[Any]"] = r.query
+        self._resolver = r = Resolver(loop=self.loop, **kwargs)
         self._channel = r.channel
 
     # -- configuration -----------------------------------------------------------------------------
@@ -331,54 +282,45 @@ class DNSResolver:
 
     @property
     def closed(self) -> bool:
-        return self._resolver is None or self._resolver._closed
+        return self._resolver is None or self._resolver.closed
 
     # -- requests ----------------------------------------------------------------------------------
 
-    def query(self, host: _Text, qtype: Union[str, int], qclass: Union[str, int, None] = None
-              ) -> "asyncio.Future[Any]":
+    def query(self, host: _Text, qtype: QueryType, qclass: QueryClass = None) -> "asyncio.Future[Any]":
         """One DNS query. ``qtype``: ``'A'``, ``'MX'`` … (any case) or ``pycares_ng.QUERY_TYPE_*``;
         ``qclass``: ``'IN'``, ``'CHAOS'`` … or ``QUERY_CLASS_*``. The result is a list of
         records (A, AAAA, MX, NS, SRV, TXT, NAPTR, CAA, ANY) or one object (CNAME, SOA, PTR)."""
-        if isinstance(qclass, str):
-            qclass = _query_class(qclass)
-        return self._query(host, qtype, qclass)
+        return self.resolver.query(host, qtype, qclass)
 
-    def search(self, host: _Text, qtype: Union[str, int], qclass: Union[str, int, None] = None
-               ) -> "asyncio.Future[Any]":
+    def search(self, host: _Text, qtype: QueryType, qclass: QueryClass = None) -> "asyncio.Future[Any]":
         """Like :meth:`query`, through the search domains and ``ndots`` (beyond aiodns)."""
-        if isinstance(qclass, str):
-            qclass = _query_class(qclass)
-        return cast("asyncio.Future[Any]", self.resolver.search(host, qtype, qclass))
+        return self.resolver.search(host, qtype, qclass)
 
-    def query_dns(self, host: _Text, qtype: Union[str, int], qclass: Union[str, int, None] = None
-                  ) -> "asyncio.Future[Any]":
+    def query_dns(self, host: _Text, qtype: QueryType, qclass: QueryClass = None) -> "asyncio.Future[Any]":
         """The whole reply: ``ares_dns_message_result(answer, authority, additional, rcode,
         flags)``, records ``(name, type, record_class, ttl, data)``, for any record type."""
-        if isinstance(qclass, str):
-            qclass = _query_class(qclass)
-        return cast("asyncio.Future[Any]", self.resolver.query_dns(host, qtype, qclass))
+        return self.resolver.query_dns(host, qtype, qclass)
 
     def gethostbyname(self, host: _Text, family: int = socket.AF_INET) -> "asyncio.Future[Any]":
         """``ares_host_result(name, aliases, addresses)`` for one address family."""
-        return cast("asyncio.Future[Any]", self.resolver.gethostbyname(host, family))
+        return self.resolver.gethostbyname(host, family)
 
     def gethostbyaddr(self, name: _Text) -> "asyncio.Future[Any]":
         """Reverse lookup of an IPv4 or IPv6 address: ``ares_host_result``."""
-        return cast("asyncio.Future[Any]", self.resolver.gethostbyaddr(name))
+        return self.resolver.gethostbyaddr(name)
 
     def getaddrinfo(self, host: Optional[_Text], family: int = socket.AF_UNSPEC,
                     port: Union[int, str, bytes, None] = None, proto: int = 0, type: int = 0,
                     flags: int = 0) -> "asyncio.Future[Any]":
         """``ares_addrinfo_result(cnames, nodes)``. aiodns's argument order: ``family`` comes
         before ``port`` (the backend :class:`Resolver` has ``socket.getaddrinfo``'s)."""
-        future = self.resolver.getaddrinfo(host, port, family=family, type=type, proto=proto, flags=flags)
-        return cast("asyncio.Future[Any]", future)
+        return self.resolver.getaddrinfo(host, port, family=family, type=type, proto=proto, flags=flags)
 
-    def getnameinfo(self, sockaddr: Tuple[Any, ...], flags: int = 0) -> "asyncio.Future[Any]":
+    def getnameinfo(self, sockaddr: Union[Tuple[str, int], Tuple[str, int, int, int]], flags: int = 0
+                    ) -> "asyncio.Future[Any]":
         """``ares_nameinfo_result(node, service)`` for ``(ip, port)`` or ``(ip, port, flowinfo,
         scope_id)``."""
-        return cast("asyncio.Future[Any]", self.resolver.getnameinfo(sockaddr, flags))
+        return self.resolver.getnameinfo(sockaddr, flags)
 
     def cancel(self) -> None:
         """Fail every pending request with ``ARES_ECANCELLED``; the resolver stays usable."""
@@ -386,7 +328,7 @@ class DNSResolver:
 
     # -- closing -----------------------------------------------------------------------------------
 
-    def close(self) -> _Done:
+    def close(self) -> Awaitable[None]:
         """Close the resolver: pending requests fail with ``ARES_ECANCELLED``, later ones raise
         RuntimeError. Synchronous and idempotent; the return value may be awaited, as aiodns
         3.x's ``async def close()`` is."""
@@ -410,7 +352,7 @@ class DNSResolver:
         # Dropping a resolver never fails what is in flight (``await DNSResolver().query(…)``
         # works): it is closed when its last pending request ends.
         r = getattr(self, "_resolver", None)
-        if r is not None and not r._closed:
+        if r is not None and not r.closed:
             try:
                 r.close_when_idle()
             except Exception:  # pragma: no cover  (interpreter shutdown)
@@ -419,13 +361,6 @@ class DNSResolver:
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"{self.resolver.pending} pending"
         return f"<{type(self).__module__}.DNSResolver {state} on {self.loop!r}>"
-
-
-def _query_class(name: str) -> int:
-    try:
-        return _QUERY_CLASSES[name.upper()]
-    except KeyError:
-        raise ValueError(f"unknown query class: {name!r}") from None
 
 
 def check() -> None:

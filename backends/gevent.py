@@ -23,23 +23,23 @@ armed exactly while requests are pending: ``gevent.wait()`` returns once no look
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import socket
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
-from .. import blocking as _shapes
+from .. import shaping
 from .. import _forks
 from .._core import AresError
-from .base import Driver, ReadyCallback
-from .base import Resolver as _BaseResolver
+from .base import AnyResolver, FdDriver, ReadyCallback, check_channel_options, driver_on
 
 try:
     import gevent
     from gevent.event import AsyncResult
     from gevent.hub import get_hub
 except ImportError as exc:  # pragma: no cover - gevent is an optional dependency
-    gevent = None  # type: ignore[assignment]
+    gevent = None
     _IMPORT_ERROR: Optional[ImportError] = exc
 else:
     _IMPORT_ERROR = None
@@ -62,7 +62,22 @@ _PLAIN_NAME = re.compile(r"(?!-)[0-9A-Za-z_-]{1,63}(?:\.[0-9A-Za-z_-]{1,63})*\.?
 _MAYBE_NUMERIC = re.compile(r"[0-9A-Fa-fXx.]+\Z").match
 
 
-class GeventDriver(Driver):
+class _TimerHandle:
+    """A started loop timer, as FdDriver.call_at returns it."""
+
+    __slots__ = ("_watcher",)
+
+    def __init__(self, watcher: Any) -> None:
+        self._watcher = watcher
+
+    def cancel(self) -> None:
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop()
+            watcher.close()
+
+
+class GeventDriver(FdDriver["AsyncResult"]):
     """Maps the driver interface onto one gevent hub's loop. Use it from the hub's thread."""
 
     def __init__(self, hub: Any = None) -> None:
@@ -71,14 +86,6 @@ class GeventDriver(Driver):
         self.loop = self.hub.loop
         # fd -> (io watcher, events it watches, ready callback)
         self._watchers: Dict[int, Tuple[Any, int, ReadyCallback]] = {}
-        # The timer: ``_deadline`` (loop time) is when ``_expired`` is due; ``_timer`` is the
-        # started loop timer, due at ``_timer_when`` <= ``_deadline``. A later deadline keeps the
-        # started timer (it fires early and starts one for the rest), so a busy resolver does not
-        # make a timer per query; disarming stops it at once (the timer keeps the loop alive).
-        self._deadline: Optional[float] = None
-        self._expired: Optional[Callable[[], None]] = None
-        self._timer: Any = None
-        self._timer_when = 0.0
         self._closed = False
 
     # -- sockets -----------------------------------------------------------------------------------
@@ -109,45 +116,22 @@ class GeventDriver(Driver):
         if current is not None:
             current[2](fd, bool(events & _EV_READ), bool(events & _EV_WRITE))
 
-    # -- the timer ---------------------------------------------------------------------------------
+    # -- time and callbacks ------------------------------------------------------------------------
 
-    def set_timer(self, delay: Optional[float], expired: Callable[[], None]) -> None:
-        self._expired = expired
-        if delay is None or self._closed:
-            self._deadline = None
-            self._stop_timer()
-            return
-        when = self.loop.now() + delay
-        self._deadline = when
-        if self._timer is not None:
-            if self._timer_when <= when:
-                return  # fires first, then starts a timer for what is left
-            self._stop_timer()
-        self._start_timer(delay, when)
+    def time(self) -> float:
+        return float(self.loop.now())
 
-    def _start_timer(self, delay: float, when: float) -> None:
-        timer = self.loop.timer(delay)  # ref=True: a pending lookup keeps the loop running
-        timer.start(self._fire)
-        self._timer, self._timer_when = timer, when
+    def call_at(self, when: float, callback: Callable[[], None]) -> _TimerHandle:
+        # ref=True: a pending lookup keeps the loop running (the Resolver cancels the timer as
+        # soon as nothing is pending, so gevent.wait() returns once no lookup is in flight)
+        watcher = self.loop.timer(max(0.0, when - self.loop.now()))
+        watcher.start(callback)
+        return _TimerHandle(watcher)
 
-    def _stop_timer(self) -> None:
-        timer, self._timer = self._timer, None
-        if timer is not None:
-            timer.stop()
-            timer.close()
-
-    def _fire(self) -> None:
-        self._stop_timer()
-        deadline = self._deadline
-        if deadline is None or self._closed:
-            return
-        left = deadline - self.loop.now()
-        if left > 0.001:  # started for an earlier deadline: wait for the rest
-            self._start_timer(left, deadline)
-            return
-        self._deadline = None
-        if self._expired is not None:
-            self._expired()
+    def call_soon(self, callback: Callable[[], None]) -> None:
+        # a queued loop callback keeps the loop from blocking until it ran
+        if not self._closed:
+            self.loop.run_callback(callback)
 
     # -- futures -----------------------------------------------------------------------------------
 
@@ -165,11 +149,8 @@ class GeventDriver(Driver):
     # -- shutdown ----------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop every watcher and the timer. Idempotent."""
+        """Stop every watcher. Idempotent."""
         self._closed = True
-        self._deadline = None
-        self._expired = None
-        self._stop_timer()
         watchers, self._watchers = self._watchers, {}
         for watcher, _, _ in watchers.values():
             watcher.stop()
@@ -182,10 +163,10 @@ class GeventDriver(Driver):
 
     @property
     def timer_armed(self) -> bool:
-        return self._deadline is not None
+        return self.timer is not None and self.timer.armed
 
 
-class Resolver(_BaseResolver):
+class Resolver(AnyResolver):  # gevent has no types: AsyncResult is Any
     """Asynchronous DNS resolution on a gevent hub: every method returns a
     :class:`gevent.event.AsyncResult`; ``.get()`` blocks only the calling greenlet and returns
     the result or raises :class:`pycares_ng.AresError` ``(errno, message)``.
@@ -198,37 +179,11 @@ class Resolver(_BaseResolver):
     _driver: GeventDriver
 
     def __init__(self, *, hub: Any = None, driver: Optional[GeventDriver] = None, **channel_options: Any) -> None:
-        if driver is None:
-            driver = GeventDriver(hub)
-        elif hub is not None and driver.hub is not hub:
-            raise ValueError("hub= and driver= name different hubs")
-        if channel_options.get("event_thread"):
-            raise ValueError("the gevent backend drives the channel from the hub: event_thread=True "
-                             "is not supported")
-        self._rearm_scheduled = False
-        super().__init__(driver=driver, **channel_options)
+        super().__init__(driver=driver_on(driver, GeventDriver, hub, "hub"), **channel_options)
 
     @property
     def hub(self) -> Any:
         return self._driver.hub
-
-    @property
-    def pending(self) -> int:
-        """Requests submitted whose callback has not run yet."""
-        return self._pending
-
-    def _rearm(self) -> None:
-        # Coalesced, as the asyncio backend does: one Channel.timeout() per loop iteration for
-        # every request submitted and every socket event of that iteration (on c-ares 1.18
-        # ares_timeout() walks every pending query). A queued loop callback keeps the loop from
-        # blocking until it ran, so the timer is armed before the loop can sleep.
-        if not self._rearm_scheduled and not self._closed:
-            self._rearm_scheduled = True
-            self._driver.loop.run_callback(self._rearm_now)
-
-    def _rearm_now(self) -> None:
-        self._rearm_scheduled = False
-        super()._rearm()
 
     def wait(self, future: "AsyncResult", timeout: Optional[float] = None) -> Any:
         """Block the calling greenlet until ``future`` is done; return its result or raise its
@@ -237,10 +192,9 @@ class Resolver(_BaseResolver):
         Only that ``timeout`` becomes an error of the lookup. Anything else raised into the
         waiting greenlet — a :class:`gevent.Timeout` the caller started around the lookup,
         ``GreenletExit`` from ``Greenlet.kill()``, ``KeyboardInterrupt`` — propagates unchanged.
-        Either way the caller no longer waits and the request is dropped: when it is the
-        channel's only pending request it is cancelled at once (c-ares cancels only all of a
-        channel's requests), otherwise it runs to its end and its answer is dropped; its
-        callback runs exactly once."""
+        Either way the caller no longer waits and the request is abandoned (:meth:`abandon`):
+        cancelled at once when it is the channel's only pending request, otherwise run to its
+        end with its answer dropped; its callback runs exactly once."""
         if not future.ready():
             try:
                 # AsyncResult.wait() ends at its own timeout without raising, and lets every
@@ -248,20 +202,12 @@ class Resolver(_BaseResolver):
                 # that cannot be told apart from the caller's).
                 future.wait(timeout)
             except BaseException:
-                self._abandon(future)
+                self.abandon(future)
                 raise
             if not future.ready():
-                self._abandon(future)
+                self.abandon(future)
                 raise TimeoutError(f"no DNS answer within {timeout} s")
         return future.get(block=False)
-
-    def _abandon(self, future: "AsyncResult") -> None:
-        """Nobody waits for ``future`` any more: drop its request. c-ares cancels only all of a
-        channel's requests at once, so the request is cancelled at once (its socket and timer
-        released) when it is the channel's only pending one; otherwise it runs to its end and
-        its answer is dropped. Either way its callback runs exactly once and nothing is kept."""
-        if not future.ready() and self._pending == 1 and not self._closed:
-            self.cancel()
 
 
 # -- the resolver gevent uses ----------------------------------------------------------------------
@@ -289,7 +235,7 @@ def _from_setting(value: Any, convert: Callable[[str], Any], option: str) -> Any
     return convert(value) if convert is not str else str(value)
 
 
-def channel_options_from_environ(environ: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+def channel_options_from_environ(environ: Optional[Mapping[str, str]] = None) -> Dict[str, Any]:
     """The Channel options :class:`GeventResolver` takes from the environment.
 
     For each option, the first that is set wins: ``PYCARES_NG_<OPTION>`` (``SERVERS``,
@@ -301,10 +247,11 @@ def channel_options_from_environ(environ: Optional[Dict[str, str]] = None) -> Di
     Server lists are separated by commas or spaces; ``127.0.0.1:5353`` and ``[::1]:5353`` name a
     port.
     """
+    config = getattr(gevent, "config", None) if environ is None else None
     environ = os.environ if environ is None else environ
-    config = getattr(gevent, "config", None) if environ is os.environ else None
     options: Dict[str, Any] = {}
     for option, convert, names, settings in _ENVIRON:
+        value: Any
         for name in names:
             value = environ.get(name)
             if value:
@@ -326,29 +273,16 @@ def channel_options_from_environ(environ: Optional[Dict[str, str]] = None) -> Di
     return options
 
 
-class _Source:
-    """The resolvers :mod:`pycares_ng.blocking`'s socket-shaped lookups ask (its ``_Slot``
-    shape): ``resolver`` (a gevent backend :class:`Resolver`), ``files_resolver()`` (the hosts
-    file only, for reverse lookups) and ``options``."""
+class _Source(shaping.Resolvers):
+    """The gevent backend Resolvers that :mod:`pycares_ng.shaping`'s lookups ask on one hub (a
+    :class:`pycares_ng.shaping.BlockingSource`), and the fork they were made in."""
 
-    __slots__ = ("resolver", "files", "options", "hub", "forks")
+    __slots__ = ("hub", "forks")
 
     def __init__(self, hub: Any, options: Dict[str, Any]) -> None:
         self.hub = hub
-        self.options = options
-        self.resolver = Resolver(hub=hub, **options)
-        self.files: Optional[Resolver] = None
         self.forks = _forks.count
-
-    def files_resolver(self) -> Resolver:
-        if self.files is None:
-            self.files = Resolver(hub=self.hub, **dict(self.options, lookups="f"))
-        return self.files
-
-    def close(self) -> None:
-        for resolver in (self.resolver, self.files):
-            if resolver is not None:
-                resolver.close()
+        super().__init__(functools.partial(Resolver, hub=hub), options)
 
 
 class GeventResolver:
@@ -378,9 +312,7 @@ class GeventResolver:
 
     def __init__(self, hub: Any = None, use_environ: bool = True, **channel_options: Any) -> None:
         check()
-        for name in ("sock_state_cb", "event_thread"):
-            if name in channel_options:
-                raise TypeError(f"GeventResolver does not take {name!r}: it drives the channel")
+        check_channel_options("GeventResolver()", channel_options)
         self.hub = hub if hub is not None else get_hub()
         options = channel_options_from_environ() if use_environ else {}
         options.update(channel_options)
@@ -411,7 +343,8 @@ class GeventResolver:
     @property
     def resolver(self) -> Resolver:
         """The backend :class:`Resolver` underneath (``query()`` etc. return AsyncResults)."""
-        return self._current().resolver
+        resolver: Resolver = self._current().resolver
+        return resolver
 
     def close(self) -> None:
         """Close the channel: lookups in flight fail (``EAI_AGAIN``), later ones raise
@@ -432,7 +365,7 @@ class GeventResolver:
         source = self._current()
         if (family == socket.AF_INET and hostname.__class__ is str and _PLAIN_NAME(hostname)
                 and not _MAYBE_NUMERIC(hostname) and len(hostname) <= 253
-                and _shapes._hosts_inet(_shapes._hosts_lines(hostname.encode("ascii"), source)) is None):
+                and shaping.hosts_inet(shaping.hosts_lines(hostname.encode("ascii"), source)) is None):
             # The common case, a plain host name: the channel's own gethostbyname gives what
             # socket's does (getaddrinfo's first IPv4 address), with no service or socket-type
             # expansion to shape. (Not for a name on a ::1 line of the hosts file: glibc's rule
@@ -441,23 +374,23 @@ class GeventResolver:
             try:
                 return str(resolver.wait(resolver.gethostbyname(hostname, socket.AF_INET)).addresses[0])
             except AresError as exc:
-                raise _shapes._gaierror_from(exc) from None
+                raise shaping.gaierror_from(exc) from None
         if family == socket.AF_INET:
-            return _shapes._gethostbyname(source, hostname, None)
-        name = _shapes._host_arg(hostname, "gethostbyname")
-        return str(_shapes._getaddrinfo(source, name, None, family, 0, 0, 0, None)[0][4][0])
+            return shaping.gethostbyname(source, hostname, None)
+        name = shaping.host_arg(hostname, "gethostbyname")
+        return str(shaping.getaddrinfo(source, name, None, family, 0, 0, 0, None)[0][4][0])
 
     def gethostbyname_ex(self, hostname: Union[str, bytes], family: int = socket.AF_INET
                          ) -> Tuple[str, List[str], List[str]]:
         """:func:`socket.gethostbyname_ex`: ``(canonical name, aliases, addresses)``."""
         source = self._current()
         if family == socket.AF_INET:
-            return _shapes._gethostbyname_ex(source, hostname, None)
-        name = _shapes._host_arg(hostname, "gethostbyname_ex")
-        if _shapes._is_numeric(name):
-            ip = _shapes._getaddrinfo(source, name, None, family, 0, 0, 0, None)[0][4][0]
-            return _shapes._text(name), [], [ip]
-        canonical, aliases, found = _shapes._forward(name, family, 0, None, nosort=True, source=source)
+            return shaping.gethostbyname_ex(source, hostname, None)
+        name = shaping.host_arg(hostname, "gethostbyname_ex")
+        if shaping.is_numeric(name):
+            ip = shaping.getaddrinfo(source, name, None, family, 0, 0, 0, None)[0][4][0]
+            return shaping.to_text(name), [], [str(ip)]
+        canonical, aliases, found = shaping.forward(name, family, 0, None, nosort=True, source=source)
         return canonical, aliases, [ip for _, ip, _ in found]
 
     def getaddrinfo(self, host: Any, port: Any, family: int = 0, socktype: int = 0, proto: int = 0,
@@ -469,13 +402,13 @@ class GeventResolver:
             if socktype:
                 raise TypeError("getaddrinfo() got both 'socktype' and 'type'")
             socktype = type
-        return _shapes._getaddrinfo(self._current(), host, port, family, socktype, proto, flags, None)
+        return shaping.getaddrinfo(self._current(), host, port, family, socktype, proto, flags, None)
 
     def gethostbyaddr(self, ip_address: Union[str, bytes]) -> Tuple[str, List[str], List[str]]:
         """:func:`socket.gethostbyaddr`: ``(name, aliases, addresses)``; :class:`socket.herror`
         when the reverse lookup fails."""
-        return _shapes._gethostbyaddr(self._current(), ip_address, None)
+        return shaping.gethostbyaddr(self._current(), ip_address, None)
 
     def getnameinfo(self, sockaddr: Tuple[Any, ...], flags: int) -> Tuple[str, str]:
         """:func:`socket.getnameinfo`: ``(host, port)``."""
-        return _shapes._getnameinfo(self._current(), sockaddr, flags, None)
+        return shaping.getnameinfo(self._current(), sockaddr, flags, None)

@@ -9,28 +9,27 @@ still runs to completion inside c-ares; only its result is dropped).
 from __future__ import annotations
 
 import concurrent.futures
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, TypeVar
 
 from .._core import Channel
-from .base import Driver, ReadyCallback
+from .base import CompletionDriver
+from . import results as R
+
+_CF = concurrent.futures.Future
+T = TypeVar("T")
 from .base import Resolver as _BaseResolver
 
 __all__ = ["ThreadsDriver", "Resolver", "check"]
 
 
-class ThreadsDriver(Driver):
+class ThreadsDriver(CompletionDriver["concurrent.futures.Future[Any]"]):
     """Futures only: the channel's I/O thread watches the sockets and the timers itself."""
-
-    uses_event_thread = True
-
-    def watch(self, fd: int, readable: bool, writable: bool, ready: ReadyCallback) -> None:
-        raise RuntimeError("ThreadsDriver watches nothing: the channel runs its own I/O thread")
-
-    def set_timer(self, delay: Optional[float], expired: Callable[[], None]) -> None:
-        raise RuntimeError("ThreadsDriver arms no timer: the channel runs its own I/O thread")
 
     def create_future(self) -> "concurrent.futures.Future[Any]":
         return concurrent.futures.Future()
+
+    def cancel(self, future: "concurrent.futures.Future[Any]") -> None:
+        future.cancel()
 
     # set_running_or_notify_cancel() takes the future's lock: either the caller's cancel() came
     # first (False: leave the future alone) or the future is now RUNNING, which cancel() refuses,
@@ -40,21 +39,24 @@ class ThreadsDriver(Driver):
     # into the channel's thread (where it would only reach sys.unraisablehook).
 
     def set_result(self, future: "concurrent.futures.Future[Any]", value: Any) -> None:
-        try:
-            if future.set_running_or_notify_cancel():
-                future.set_result(value)
-        except (RuntimeError, concurrent.futures.InvalidStateError):
-            pass
+        self._complete(future, future.set_result, value)
 
     def set_exception(self, future: "concurrent.futures.Future[Any]", error: BaseException) -> None:
+        self._complete(future, future.set_exception, error)
+
+    @staticmethod
+    def _complete(future: "concurrent.futures.Future[Any]", setter: Callable[[Any], None], value: Any) -> None:
         try:
             if future.set_running_or_notify_cancel():
-                future.set_exception(error)
+                setter(value)
         except (RuntimeError, concurrent.futures.InvalidStateError):
             pass
 
 
-class Resolver(_BaseResolver):
+class Resolver(_BaseResolver[_CF[Any], _CF[R.A], _CF[R.AAAA], _CF[R.CAA], _CF[R.CNAME], _CF[R.MX], _CF[R.NAPTR],
+                    _CF[R.NS], _CF[R.PTR], _CF[R.SOA], _CF[R.SRV], _CF[R.TXT], _CF[R.URI], _CF[R.TLSA],
+                    _CF[R.HTTPS], _CF[R.SVCB], _CF[R.DS], _CF[R.DNSKEY], _CF[R.SSHFP], _CF[R.ANY],
+                    _CF[R.MESSAGE], _CF[R.HOST], _CF[R.ADDRINFO], _CF[R.NAMEINFO]]):
     """A thread-safe resolver whose methods return :class:`concurrent.futures.Future`::
 
         with Resolver(servers=["127.0.0.1:5353"]) as resolver:
@@ -67,14 +69,13 @@ class Resolver(_BaseResolver):
 
     driver_class = ThreadsDriver
 
-    def wait(self, future: "concurrent.futures.Future[Any]", timeout: Optional[float] = None) -> Any:
-        """``future.result(timeout)``, for symmetry with the select backend; on timeout the future
-        is cancelled (its answer will be dropped) and :class:`TimeoutError` raised. Other
-        requests are not affected."""
+    def wait(self, future: "concurrent.futures.Future[T]", timeout: Optional[float] = None) -> T:
+        """``future.result(timeout)``; on timeout the future is cancelled (its answer will be
+        dropped) and :class:`TimeoutError` raised. Other requests are not affected."""
         try:
             return future.result(timeout)
         except concurrent.futures.TimeoutError:
-            future.cancel()
+            self.abandon(future)
             if future.cancelled():
                 raise TimeoutError(f"no DNS answer within {timeout} s") from None
             return future.result()  # the answer arrived just now

@@ -32,9 +32,10 @@ import socket
 import warnings
 from typing import Any, Dict, List, Optional, Tuple, cast
 
-from .. import blocking as _shapes
+from .. import shaping
 from .._core import AresError
 from .asyncio import AsyncioDriver
+from .base import check_channel_options, driver_on
 from .asyncio import Resolver as _AsyncioResolver
 
 try:
@@ -109,11 +110,7 @@ class Resolver(_AsyncioResolver):
 
     def __init__(self, *, io_loop: Optional["tornado.ioloop.IOLoop"] = None,
                  driver: Optional[TornadoDriver] = None, **channel_options: Any) -> None:
-        if driver is None:
-            driver = TornadoDriver(io_loop)
-        elif io_loop is not None and driver.io_loop is not io_loop:
-            raise ValueError("io_loop= and driver= name different IOLoops")
-        super().__init__(driver=driver, **channel_options)
+        super().__init__(driver=driver_on(driver, TornadoDriver, io_loop, "io_loop"), **channel_options)
 
     @property
     def io_loop(self) -> "tornado.ioloop.IOLoop":
@@ -129,43 +126,6 @@ def _idna_refuses(host: Any) -> bool:
     except UnicodeError:
         return True
     return False
-
-
-class _Source:
-    """What :mod:`pycares_ng.blocking`'s lookup steps need to know of the resolver they are
-    driven on: its Channel ``options`` (the ``lookups`` order decides where the hosts file's
-    glibc rules apply)."""
-
-    __slots__ = ("resolver", "options")
-
-    def __init__(self, resolver: Resolver, options: Dict[str, Any]) -> None:
-        self.resolver = resolver
-        self.options = options
-
-
-async def _run(steps: "_shapes.Steps", resolver: Resolver) -> Any:
-    """Drive :mod:`pycares_ng.blocking`'s lookup steps on the IOLoop (see its ``_run()``): each
-    request is submitted on ``resolver`` and awaited, nothing blocks the loop. Only what the
-    request raised is thrown into the steps; anything else (the awaiting task's CancelledError)
-    propagates unchanged, and the request's late answer is dropped."""
-    try:
-        submit = next(steps)
-        while True:
-            try:
-                future = submit(resolver)
-            except Exception as exc:  # noqa: BLE001 - refused by the Channel: the steps say what it means
-                submit = steps.throw(exc)
-                continue
-            try:
-                result = await future
-            except AresError as exc:  # the request failed
-                submit = steps.throw(exc)
-            else:
-                submit = steps.send(result)
-    except StopIteration as stop:
-        return stop.value
-    finally:
-        steps.close()
 
 
 class _Unavailable:
@@ -212,9 +172,15 @@ class TornadoResolver(_TornadoResolverBase):  # type: ignore[misc]  # tornado ma
     """
 
     def initialize(self, **channel_options: Any) -> None:
+        check_channel_options("TornadoResolver()", channel_options)
         self._options: Dict[str, Any] = channel_options
         self._resolvers: Dict[asyncio.AbstractEventLoop, Resolver] = {}
         self._closed = False
+
+    @property
+    def options(self) -> Dict[str, Any]:
+        """The Channel options (a :class:`pycares_ng.shaping.Source`)."""
+        return self._options
 
     def _resolver(self) -> Resolver:
         loop = asyncio.get_running_loop()
@@ -235,16 +201,15 @@ class TornadoResolver(_TornadoResolverBase):  # type: ignore[misc]  # tornado ma
         # (127.1, 0x7f.1 are addresses), name checks ("bad name.test" is EAI_NONAME, never
         # sent) and hosts-file rules as socket.getaddrinfo (DefaultLoopResolver).
         try:
-            plan = _shapes._getaddrinfo_plan(_Source(resolver, self._options), host, port, family,
-                                             socket.SOCK_STREAM, 0, 0)
-            infos = plan if isinstance(plan, list) else await _run(plan, resolver)
+            plan = shaping.getaddrinfo_plan(self, host, port, family, socket.SOCK_STREAM, 0, 0)
+            infos = plan if isinstance(plan, list) else await shaping.run_steps_async(plan, resolver)
         except UnicodeError:
             # socket (and so DefaultLoopResolver) raises the IDNA codec's UnicodeError for a
             # str name it cannot encode (a label over 63 octets …); tornado's contract is an
             # OSError, and for such a name glibc says EAI_NONAME.
             if not _idna_refuses(host):
                 raise
-            raise _shapes._gaierror(socket.EAI_NONAME) from None
+            raise shaping.make_gaierror(socket.EAI_NONAME) from None
         return [(fam, address) for fam, _, _, _, address in infos]
 
     def close(self) -> None:

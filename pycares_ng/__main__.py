@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import argparse
 import base64
-import concurrent.futures
-import inspect
 import ipaddress
 import sys
 import time
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from types import ModuleType
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Type
 
 from . import _core
 from . import errno as ares_errno
 from ._core import AresError
-from .backends import base as _backend_base
+from .backends.base import QUERY_TYPES, AnyResolver
 from .utils import reverse_address
 
 __all__ = ["main", "format_record"]
@@ -32,8 +31,8 @@ __all__ = ["main", "format_record"]
 PROG = "pycares-ng"
 
 #: type names the tool knows (QUERY_TYPE_*), and TYPEnnn for any other type
-TYPES = sorted(_backend_base._QUERY_TYPES)
-_TYPE_NAMES = {number: name for name, number in _backend_base._QUERY_TYPES.items()}
+TYPES = sorted(QUERY_TYPES)
+_TYPE_NAMES = {number: name for name, number in QUERY_TYPES.items()}
 _CLASS_NAMES = {1: "IN", 3: "CH", 4: "HS", 254: "NONE", 255: "ANY"}
 
 #: short names of the errors people know from dig
@@ -165,8 +164,8 @@ def format_record(name: str, ttl: int, rclass: Any, rtype: Any, data: Any) -> st
 
 def _query_type(text: str) -> int:
     name = text.upper()
-    if name in _backend_base._QUERY_TYPES:
-        return int(_backend_base._QUERY_TYPES[name])
+    if name in QUERY_TYPES:
+        return QUERY_TYPES[name]
     digits = name[4:] if name.startswith("TYPE") else name
     if digits.isdigit() and 1 <= int(digits) <= 65535:
         return int(digits)
@@ -225,101 +224,66 @@ class _Timeout(Exception):
     """No answer within --timeout."""
 
 
-def _submitter(resolver: Any, qtype: int, search: bool) -> Callable[[str], Any]:
-    if search:
-        method = getattr(resolver, "search_dns", None) or resolver.search
-    else:
-        method = getattr(resolver, "query_dns", None) or resolver.query
-    return lambda name: method(name, qtype)
+Outcomes = List[Tuple[str, Any]]
 
 
-def _wait_sync(resolver: Any, future: Any, left: float) -> Any:
-    wait = getattr(resolver, "wait", None)
-    try:
-        if wait is not None:
-            return wait(future, max(left, 0.0))
-        if isinstance(future, concurrent.futures.Future):
-            return future.result(max(left, 0.0))
-        get = getattr(future, "get", None)  # gevent's AsyncResult
-        if get is not None:
-            return get(timeout=max(left, 0.0))
-    except (TimeoutError, concurrent.futures.TimeoutError):
-        raise _Timeout() from None
-    raise TypeError(f"cannot wait for {type(future).__name__} outside an event loop")
+def _submit_all(resolver: AnyResolver, names: Sequence[str], qtype: int, search: bool) -> List[Tuple[str, Any]]:
+    """[(name, the request's future, or the ValueError / AresError that refused it)]."""
+    method = resolver.search_dns if search else resolver.query_dns
+    futures: List[Tuple[str, Any]] = []
+    for name in names:
+        try:
+            futures.append((name, method(name, qtype)))
+        except (ValueError, AresError) as exc:  # a malformed name: that name fails, not the run
+            futures.append((name, exc))
+    return futures
 
 
-def _close(resolver: Any) -> Any:
-    close = getattr(resolver, "close", None)
-    return close() if close is not None else None
+def _failure(exc: Exception) -> Exception:
+    """What a failed wait reports: the AresError, or _Timeout for the wait's TimeoutError."""
+    return _Timeout() if isinstance(exc, TimeoutError) else exc
 
 
-def _resolve_sync(backend: Any, options: Dict[str, Any], names: Sequence[str], qtype: int, search: bool,
-                  timeout: float) -> Optional[List[Tuple[str, Any]]]:
-    """[(name, result or exception)]; None when the backend's futures need an event loop."""
-    resolver = backend.Resolver(**options)
-    try:
-        submit = _submitter(resolver, qtype, search)
+def _resolve_sync(backend: ModuleType, options: Dict[str, Any], names: Sequence[str], qtype: int, search: bool,
+                  timeout: float) -> Outcomes:
+    """[(name, result or exception)], waiting with the backend's blocking ``wait()``."""
+    with backend.Resolver(**options) as resolver:
         deadline = time.monotonic() + timeout
-        futures = [(name, _submit(submit, name)) for name in names]
-        if any(inspect.isawaitable(future) for _, future in futures):
-            return None
-        out: List[Tuple[str, Any]] = []
-        for name, future in futures:
-            if isinstance(future, BaseException):
-                out.append((name, future))
-                continue
-            try:
-                out.append((name, _wait_sync(resolver, future, deadline - time.monotonic())))
-            except _Timeout as exc:
-                out.append((name, exc))
-            except AresError as exc:
-                # a request cancelled because an earlier wait ran out of time timed out too
-                late = exc.args[0] == _core.ARES_ECANCELLED and time.monotonic() >= deadline
-                out.append((name, _Timeout() if late else exc))
+        out: Outcomes = []
+        for name, future in _submit_all(resolver, names, qtype, search):
+            if not isinstance(future, BaseException):
+                try:
+                    future = resolver.wait(future, max(deadline - time.monotonic(), 0.0))
+                except (TimeoutError, AresError) as exc:
+                    future = _failure(exc)
+            out.append((name, future))
         return out
-    finally:
-        _close(resolver)
 
 
-def _submit(submit: Callable[[str], Any], name: str) -> Any:
-    """The request's future, or the ValueError / AresError that refused it (a malformed name)."""
-    try:
-        return submit(name)
-    except (ValueError, AresError) as exc:
-        return exc
-
-
-async def _resolve_async(backend: Any, options: Dict[str, Any], names: Sequence[str], qtype: int,
-                         search: bool, timeout: float) -> List[Tuple[str, Any]]:
-    import asyncio
-
-    resolver = backend.Resolver(**options)  # made inside the running loop, which it then uses
-    try:
-        submit = _submitter(resolver, qtype, search)
+async def _resolve_async(backend: ModuleType, options: Dict[str, Any], names: Sequence[str], qtype: int,
+                         search: bool, timeout: float) -> Outcomes:
+    """The same with an ``is_async`` backend's coroutine ``wait()``, inside its loop."""
+    with backend.Resolver(**options) as resolver:  # made inside the running loop, which it uses
         deadline = time.monotonic() + timeout
-        futures = [(name, _submit(submit, name)) for name in names]
-        out: List[Tuple[str, Any]] = []
-        for name, future in futures:
-            if isinstance(future, BaseException):
-                out.append((name, future))
-                continue
-            try:
-                left = max(deadline - time.monotonic(), 0.0)
-                out.append((name, await asyncio.wait_for(future, left)))
-            except asyncio.TimeoutError:
-                out.append((name, _Timeout()))
-            except AresError as exc:
-                out.append((name, exc))
+        out: Outcomes = []
+        for name, future in _submit_all(resolver, names, qtype, search):
+            if not isinstance(future, BaseException):
+                try:
+                    future = await resolver.wait(future, max(deadline - time.monotonic(), 0.0))
+                except (TimeoutError, AresError) as exc:
+                    future = _failure(exc)
+            out.append((name, future))
         return out
-    finally:
-        closing = _close(resolver)
-        if inspect.isawaitable(closing):
-            await closing
 
 
-def _loop_backend(backend: Any) -> bool:
-    """Whether the backend's futures live in an asyncio loop (made and driven by us)."""
-    return backend.__name__.rsplit(".", 1)[-1] in ("asyncio", "tornado")
+def resolve(backend: ModuleType, options: Dict[str, Any], names: Sequence[str], qtype: int, search: bool,
+            timeout: float) -> Outcomes:
+    """Resolve ``names`` with ``backend``: synchronously, or on a loop the backend's Resolver
+    runs (``Resolver.run``) when its ``is_async`` says its futures are awaitables."""
+    resolver_class: Type[AnyResolver] = backend.Resolver
+    if resolver_class.is_async:
+        return resolver_class.run(lambda: _resolve_async(backend, options, names, qtype, search, timeout))
+    return _resolve_sync(backend, options, names, qtype, search, timeout)
 
 
 def _describe(exc: BaseException, timeout: float) -> str:
@@ -358,16 +322,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.servers:
         options["servers"] = args.servers
     try:
-        found = None
-        if not _loop_backend(backend):
-            found = _resolve_sync(backend, options, names, qtype, args.search, args.timeout)
-        if found is None:  # the backend's futures are awaitables: run them in an asyncio loop
-            import asyncio
-
-            found = asyncio.run(_resolve_async(backend, options, names, qtype, args.search, args.timeout))
+        outcomes = resolve(backend, options, names, qtype, args.search, args.timeout)
     except (TypeError, ValueError) as exc:  # a server the Channel does not take …
         parser.error(str(exc))
-    outcomes = found
 
     status = 0
     type_name = _type_name(qtype)

@@ -1,7 +1,7 @@
 """Type stubs for pycares_ng._core, the C extension."""
 import builtins
 from os import PathLike
-from typing import Any, Callable, ClassVar, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Callable, ClassVar, Dict, Final, Iterable, List, Literal, Optional, Tuple, Union
 
 ARES_VERSION: str
 ARES_BUILD_VERSION: str
@@ -71,30 +71,30 @@ ARES_NI_TCP: int
 ARES_NI_UDP: int
 ARES_SOCKET_BAD: int
 ARES_SUCCESS: int
-QUERY_CLASS_ANY: int
-QUERY_CLASS_CHAOS: int
-QUERY_CLASS_HS: int
-QUERY_CLASS_IN: int
-QUERY_CLASS_NONE: int
-QUERY_TYPE_A: int
-QUERY_TYPE_AAAA: int
-QUERY_TYPE_ANY: int
-QUERY_TYPE_CAA: int
-QUERY_TYPE_CNAME: int
-QUERY_TYPE_DNSKEY: int
-QUERY_TYPE_DS: int
-QUERY_TYPE_HTTPS: int
-QUERY_TYPE_MX: int
-QUERY_TYPE_NAPTR: int
-QUERY_TYPE_NS: int
-QUERY_TYPE_PTR: int
-QUERY_TYPE_SOA: int
-QUERY_TYPE_SRV: int
-QUERY_TYPE_SSHFP: int
-QUERY_TYPE_SVCB: int
-QUERY_TYPE_TLSA: int
-QUERY_TYPE_TXT: int
-QUERY_TYPE_URI: int
+QUERY_CLASS_ANY: Final = 255
+QUERY_CLASS_CHAOS: Final = 3
+QUERY_CLASS_HS: Final = 4
+QUERY_CLASS_IN: Final = 1
+QUERY_CLASS_NONE: Final = 254
+QUERY_TYPE_A: Final = 1
+QUERY_TYPE_AAAA: Final = 28
+QUERY_TYPE_ANY: Final = 255
+QUERY_TYPE_CAA: Final = 257
+QUERY_TYPE_CNAME: Final = 5
+QUERY_TYPE_DNSKEY: Final = 48
+QUERY_TYPE_DS: Final = 43
+QUERY_TYPE_HTTPS: Final = 65
+QUERY_TYPE_MX: Final = 15
+QUERY_TYPE_NAPTR: Final = 35
+QUERY_TYPE_NS: Final = 2
+QUERY_TYPE_PTR: Final = 12
+QUERY_TYPE_SOA: Final = 6
+QUERY_TYPE_SRV: Final = 33
+QUERY_TYPE_SSHFP: Final = 44
+QUERY_TYPE_SVCB: Final = 64
+QUERY_TYPE_TLSA: Final = 52
+QUERY_TYPE_TXT: Final = 16
+QUERY_TYPE_URI: Final = 256
 
 class AresError(Exception):
     """A c-ares error; args are (errno, message)."""
@@ -183,7 +183,7 @@ class Channel:
     @property
     def event_thread(self) -> bool: ...
     def __enter__(self) -> "Channel": ...
-    def __exit__(self, *exc: object) -> bool: ...
+    def __exit__(self, *exc: object) -> Literal[False]: ...
 
 class AresResult:
     """The base class of every pycares_ng result class."""

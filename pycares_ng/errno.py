@@ -1,17 +1,28 @@
 """c-ares error codes: ``ARES_SUCCESS`` and every ``ARES_E*``, ``errorcode`` and ``strerror``."""
-from . import _core
+from typing import Dict
 
-errorcode = {}
-for _name in dir(_core):
-    if _name == "ARES_SUCCESS" or _name.startswith("ARES_E"):
-        globals()[_name] = getattr(_core, _name)
-        errorcode[getattr(_core, _name)] = _name
-del _name
+from . import _core
+from ._core import (
+    ARES_EADDRGETNETWORKPARAMS, ARES_EBADFAMILY, ARES_EBADFLAGS, ARES_EBADHINTS, ARES_EBADNAME,
+    ARES_EBADQUERY, ARES_EBADRESP, ARES_EBADSTR, ARES_ECANCELLED, ARES_ECONNREFUSED,
+    ARES_EDESTRUCTION, ARES_EFILE, ARES_EFORMERR, ARES_ELOADIPHLPAPI, ARES_ENODATA, ARES_ENOMEM,
+    ARES_ENONAME, ARES_ENOSERVER, ARES_ENOTFOUND, ARES_ENOTIMP, ARES_ENOTINITIALIZED, ARES_EOF,
+    ARES_EREFUSED, ARES_ESERVFAIL, ARES_ESERVICE, ARES_ETIMEOUT, ARES_SUCCESS,
+)
+
+__all__ = [
+    "ARES_EADDRGETNETWORKPARAMS", "ARES_EBADFAMILY", "ARES_EBADFLAGS", "ARES_EBADHINTS",
+    "ARES_EBADNAME", "ARES_EBADQUERY", "ARES_EBADRESP", "ARES_EBADSTR", "ARES_ECANCELLED",
+    "ARES_ECONNREFUSED", "ARES_EDESTRUCTION", "ARES_EFILE", "ARES_EFORMERR",
+    "ARES_ELOADIPHLPAPI", "ARES_ENODATA", "ARES_ENOMEM", "ARES_ENONAME", "ARES_ENOSERVER",
+    "ARES_ENOTFOUND", "ARES_ENOTIMP", "ARES_ENOTINITIALIZED", "ARES_EOF", "ARES_EREFUSED",
+    "ARES_ESERVFAIL", "ARES_ESERVICE", "ARES_ETIMEOUT", "ARES_SUCCESS", "errorcode", "strerror"
+]
+
+#: code -> name, e.g. ``errorcode[ARES_ENOTFOUND] == "ARES_ENOTFOUND"``
+errorcode: Dict[int, str] = {globals()[name]: name for name in __all__ if name.startswith("ARES_")}
 
 
 def strerror(code: int) -> str:
     """The c-ares message for an error code, e.g. ``strerror(ARES_ENOTFOUND)``."""
     return _core.strerror(code)
-
-
-__all__ = sorted(errorcode.values()) + ["errorcode", "strerror"]

@@ -82,6 +82,10 @@ class _AsyncioConformance(BackendConformance):
         # shield: a timeout here must not cancel the request's future itself.
         return self.loop.run_until_complete(asyncio.wait_for(asyncio.shield(future), timeout))
 
+    def run(self, resolver: Any, main: Callable[[], Any]) -> Any:
+        assert resolver.loop is self.loop
+        return self.loop.run_until_complete(main())
+
 
 class TestAsyncioConformance(_AsyncioConformance):
     loop_kind = "asyncio"

@@ -69,6 +69,10 @@ class TestTornadoConformance(BackendConformance):
         # shield: a timeout here must not cancel the request's future itself.
         return self.io_loop.run_sync(lambda: asyncio.wait_for(asyncio.shield(future), timeout))
 
+    def run(self, resolver: Any, main: Callable[[], Any]) -> Any:
+        assert resolver.io_loop is self.io_loop
+        return self.io_loop.run_sync(main)
+
     # tornado-specific, on the same set-up
 
     def test_driver_on_the_ioloops_asyncio_loop(self) -> None:

@@ -170,7 +170,24 @@ def test_help(tmp_path):
         assert option in proc.stdout
 
 
-@pytest.mark.parametrize("backend", ["select", "threads", "asyncio"])
+ALL_BACKENDS = ["select", "threads", "asyncio", "gevent", "tornado", "trio", "anyio"]
+
+
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+def test_timeout_fails_only_that_name(tmp_path, backend):
+    """A name whose wait runs out of time fails alone: the names after it still get their
+    answers (the backends' wait() gives up on that request only)."""
+    with FaultServer(delay=0.3) as server:
+        server.rules["silent.example.test"] = "drop"
+        server.add_record("late.example.test", "A", "192.0.2.70", ttl=300)
+        proc = run("--backend", backend, "-s", server.address, "--timeout", "0.5", "--tries", "1",
+                   "silent.example.test", "late.example.test", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "silent.example.test" in proc.stderr and "timed out" in proc.stderr
+    assert lines(proc.stdout) == [["late.example.test.", "300", "IN", "A", "192.0.2.70"]]
+
+
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
 def test_backends(tool, backend):
     info = pycares_ng.backends.available().get(backend)
     if info is None or not info.available:

@@ -3,6 +3,7 @@ through a real ``pycares_ng.backends`` entry point (a throwaway dist-info on sys
 from __future__ import annotations
 
 import itertools
+import time
 import textwrap
 from pathlib import Path
 
@@ -183,3 +184,65 @@ class TestThirdPartyConformance(BackendConformance):
         assert type(r).__module__.startswith("mine_backend_")
         assert isinstance(r, select_backend.Resolver)
         assert isinstance(r, pycares_ng.backends.base.Resolver)
+
+
+# -- drivers written for the interface before issue 13 keep working, with a DeprecationWarning ------
+
+class OldStyleFdDriver(pycares_ng.backends.base.Driver):
+    """watch + set_timer(delay, expired), as the first driver interface had it."""
+
+    def __init__(self):
+        self.inner = select_backend.SelectDriver()
+        self.timer_calls = []
+
+    def watch(self, fd, readable, writable, ready):
+        self.inner.watch(fd, readable, writable, ready)
+
+    def set_timer(self, delay, expired):
+        self.timer_calls.append(delay)
+
+    def create_future(self):
+        return self.inner.create_future()
+
+    def set_result(self, future, value):
+        self.inner.set_result(future, value)
+
+    def set_exception(self, future, error):
+        self.inner.set_exception(future, error)
+
+    def close(self):
+        self.inner.close()
+
+
+class OldStyleThreadsDriver(pycares_ng.backends.base.Driver):
+    uses_event_thread = True
+
+    def create_future(self):
+        return threads_backend.ThreadsDriver().create_future()
+
+    def set_result(self, future, value):
+        future.set_result(value)
+
+    def set_exception(self, future, error):
+        future.set_exception(error)
+
+
+def test_old_style_drivers_still_work():
+    with FaultServer() as server:
+        server.add_record("old.example.test", "A", "192.0.2.51")
+        options = dict(servers=[server.address], resolvconf_path=empty_resolv_conf(), timeout=1.0, tries=1)
+        with pytest.warns(DeprecationWarning, match="CompletionDriver"):
+            r = threads_backend.Resolver(driver=OldStyleThreadsDriver(), **options)
+        with r:
+            assert [x.host for x in r.wait(r.query("old.example.test", "A"), 5.0)] == ["192.0.2.51"]
+        driver = OldStyleFdDriver()
+        with pytest.warns(DeprecationWarning, match="FdDriver"):
+            r = pycares_ng.backends.base.Resolver(driver=driver, **options)
+        with r:
+            future = r.query("old.example.test", "A")
+            assert driver.timer_calls and driver.timer_calls[-1] > 0.5  # armed from Channel.timeout()
+            deadline = time.monotonic() + 5.0
+            while not future.done() and time.monotonic() < deadline:
+                driver.inner.run_once(0.05)
+            assert [x.host for x in future.result()] == ["192.0.2.51"]
+            assert driver.timer_calls[-1] is None  # nothing pending: disarmed

@@ -14,11 +14,6 @@ behaviour by subclassing it in a test module::
     class TestMyBackend(BackendConformance):
         backend_name = "mine"          # the name of its entry point in "pycares_ng.backends"
 
-        def wait(self, resolver, future, timeout):
-            # Run the backend's loop until ``future`` is done; return its result or raise
-            # its exception (an AresError for a DNS failure).
-            return resolver.run_until_done(future, timeout)
-
         # Optional: how a Resolver is made (the default shown).
         def make_resolver(self, **channel_options):
             return pycares_ng.backends.get(self.backend_name).Resolver(**channel_options)
@@ -26,8 +21,11 @@ behaviour by subclassing it in a test module::
         # Backend-specific tests go here too; self.server is the running FaultServer and
         # self.new_resolver(**options) a Resolver pointed at it, closed after the test.
 
-What ``wait`` does for the shipped backends: ``select`` calls ``resolver.wait(future, timeout)``;
-``threads`` calls ``future.result(timeout)``; ``asyncio`` runs its loop until the future is done.
+The tests use the backend's public interface only: the request methods, ``wait(future,
+timeout)``, ``abandon(future)``, ``cancel()``, ``close()``, ``pending``, ``closed`` and
+``submit()``. A Resolver whose ``is_async`` is true has a coroutine ``wait``; the tests run it
+with :meth:`BackendConformance.run`, by default ``type(resolver).run(main)`` (a new loop each
+time); a subclass whose resolvers are bound to one loop overrides ``run``.
 
 A subclass that needs its own set-up (an event loop…) overrides ``setup_method`` /
 ``teardown_method`` and calls ``super()``'s. Class attributes tune the defaults:
@@ -40,14 +38,26 @@ import os
 import socket
 import tempfile
 import time
-from typing import Any, Callable, List, Optional, Set, Tuple
+from typing import Any, Awaitable, Callable, List, Optional, Set, Tuple, Type, TypeVar
 
 import pycares_ng
 from pycares_ng import AresError
+from pycares_ng.backends.base import ChannelOptionError
 
 from .faultserver import FaultServer, mx_rdata
 
 __all__ = ["BackendConformance"]
+
+E = TypeVar("E", bound=BaseException)
+
+
+def _raises(kind: Type[E], call: Callable[[], Any], message: str) -> E:
+    """The ``kind`` exception ``call()`` raises; AssertionError(message) if it returns."""
+    try:
+        call()
+    except kind as exc:
+        return exc
+    raise AssertionError(message)
 
 
 class BackendConformance:
@@ -70,8 +80,20 @@ class BackendConformance:
     # -- hooks -------------------------------------------------------------------------------------
 
     def wait(self, resolver: Any, future: Any, timeout: float) -> Any:
-        """Run the backend's loop until ``future`` is done; return its result or raise its error."""
-        raise NotImplementedError(f"{type(self).__name__} must define wait(resolver, future, timeout)")
+        """Run the backend's loop until ``future`` is done; return its result or raise its error.
+        Default: the Resolver's own ``wait(future, timeout)`` (:meth:`resolver_wait`)."""
+        return self.resolver_wait(resolver, future, timeout)
+
+    def run(self, resolver: Any, main: Callable[[], Awaitable[Any]]) -> Any:
+        """Run ``main()`` on the loop of an ``is_async`` resolver and return what it returns."""
+        return type(resolver).run(main)
+
+    def resolver_wait(self, resolver: Any, future: Any, timeout: Optional[float]) -> Any:
+        """``resolver.wait(future, timeout)``: called, or for an ``is_async`` resolver run by
+        :meth:`run`."""
+        if resolver.is_async:
+            return self.run(resolver, lambda: resolver.wait(future, timeout))
+        return resolver.wait(future, timeout)
 
     def make_resolver(self, **channel_options: Any) -> Any:
         """A new Resolver of the backend under test, with these Channel options."""
@@ -125,6 +147,15 @@ class BackendConformance:
             return exc
         raise AssertionError(f"expected an AresError, got the result {result!r}")
 
+    def expect_wait_timeout(self, resolver: Any, future: Any, timeout: float) -> float:
+        """``resolver.wait(future, timeout)`` must raise TimeoutError; how long it took."""
+        start = time.monotonic()
+        try:
+            self.resolver_wait(resolver, future, timeout)
+        except TimeoutError:
+            return time.monotonic() - start
+        raise AssertionError("wait() must raise TimeoutError when the timeout runs out")
+
     def fqdn(self, label: str) -> str:
         """``label`` in :attr:`zone`."""
         return f"{label}.{self.zone}"
@@ -176,12 +207,9 @@ class BackendConformance:
 
     def test_query_unknown_type_name(self) -> None:
         r = self.new_resolver()
-        try:
-            r.query(self.fqdn("x"), "NOT-A-TYPE")
-        except ValueError as exc:
-            assert "NOT-A-TYPE" in str(exc)
-        else:
-            raise AssertionError("an unknown type name must raise ValueError")
+        exc = _raises(ValueError, lambda: r.query(self.fqdn("x"), "NOT-A-TYPE"),
+                      "an unknown type name must raise ValueError")
+        assert "NOT-A-TYPE" in str(exc)
 
     def test_query_dns_whole_message(self) -> None:
         name = self.fqdn("msg")
@@ -202,25 +230,126 @@ class BackendConformance:
         assert [x.host for x in result] == ["192.0.2.13"]
 
     def test_result_conversion(self) -> None:
-        # Resolver._submit(convert=...) is how a backend shapes results for its loop: the
-        # converted value reaches the future, and a conversion error reaches the caller.
+        # Resolver.submit(method, *args, convert=...) shapes results for the loop: the converted
+        # value reaches the future, and a conversion error reaches the caller.
         name = self.fqdn("convert")
         self.server.add_record(name, "A", "192.0.2.14")
         r = self.new_resolver()
-        hosts = self.resolve(r, r._submit(r.channel.query, (name, pycares_ng.QUERY_TYPE_A), {},
-                                          convert=lambda result: [x.host for x in result]))
+        hosts = self.resolve(r, r.submit(r.channel.query, name, pycares_ng.QUERY_TYPE_A,
+                                         convert=lambda result: [x.host for x in result]))
         assert hosts == ["192.0.2.14"]
 
         def broken(result: Any) -> Any:
             raise ZeroDivisionError("conversion bug")
 
-        future = r._submit(r.channel.query, (name, pycares_ng.QUERY_TYPE_A), {}, convert=broken)
+        future = r.submit(r.channel.query, name, pycares_ng.QUERY_TYPE_A, convert=broken)
+        exc = _raises(ZeroDivisionError, lambda: self.resolve(r, future), "a conversion error must reach the caller")
+        assert "conversion bug" in str(exc)
+
+    def test_query_class_by_name(self) -> None:
+        name = self.fqdn("class")
+        self.server.add_record(name, "A", "192.0.2.22")
+        r = self.new_resolver(domains=[self.zone])
+        for qclass in ("IN", "in", pycares_ng.QUERY_CLASS_IN, None):
+            assert [x.host for x in self.resolve(r, r.query(name, "A", qclass))] == ["192.0.2.22"]
+            assert self.server.queries[-1].qclass == 1
+        assert [x.host for x in self.resolve(r, r.search("class", "A", "IN"))] == ["192.0.2.22"]
+        message = self.resolve(r, r.query_dns(name, "A", "IN"))
+        assert [rec.data.host for rec in message.answer] == ["192.0.2.22"]
+        message = self.resolve(r, r.search_dns("class", "A", "in"))
+        assert [rec.data.host for rec in message.answer] == ["192.0.2.22"]
         try:
-            self.resolve(r, future)
-        except ZeroDivisionError as exc:
-            assert "conversion bug" in str(exc)
-        else:
-            raise AssertionError("a conversion error must reach the caller")
+            self.resolve(r, r.query(name, "A", "CHAOS"))
+        except AresError:
+            pass  # the server may refuse other classes; what matters is what was asked
+        assert self.server.queries[-1].qclass == pycares_ng.QUERY_CLASS_CHAOS
+        asked = len(self.server.queries)
+        for method in (r.query, r.search, r.query_dns, r.search_dns):
+            exc = _raises(ValueError, lambda: method(name, "A", "NOPE"),
+                          "an unknown class name must raise ValueError")
+            assert "NOPE" in str(exc)
+        assert len(self.server.queries) == asked and r.pending == 0  # nothing was sent
+
+    def test_search_dns_whole_message(self) -> None:
+        self.server.add_record(self.fqdn("srchmsg"), "TXT", "found")
+        r = self.new_resolver(domains=[self.zone])
+        message = self.resolve(r, r.search_dns("srchmsg", "TXT"))
+        assert isinstance(message, pycares_ng.ares_dns_message_result)
+        assert [(rec.name, rec.data.text) for rec in message.answer] == [(self.fqdn("srchmsg"), "found")]
+
+    # -- options -----------------------------------------------------------------------------------
+
+    def test_driver_options_are_refused(self) -> None:
+        for option, value in (("sock_state_cb", lambda fd, r, w: None), ("event_thread", True),
+                              ("event_thread", False)):
+            exc = _raises(ChannelOptionError, lambda: self.new_resolver(**{option: value}),
+                          f"{option}= must be refused")
+            # one error for every backend: both a TypeError and a ValueError, naming the option
+            assert isinstance(exc, TypeError) and isinstance(exc, ValueError)
+            assert repr(option) in str(exc) and "drives the channel itself" in str(exc)
+
+    def test_unknown_option_is_a_type_error(self) -> None:
+        exc = _raises(TypeError, lambda: self.new_resolver(no_such_option=1),
+                      "an unknown Channel option must raise TypeError")
+        assert "no_such_option" in str(exc)
+
+    # -- wait(), abandon(): one request at a time ----------------------------------------------------
+
+    def test_wait_timeout_gives_up_on_that_request_only(self) -> None:
+        silent, slow = self.fqdn("wait-silent"), self.fqdn("wait-slow")
+        self.server.rules[silent] = "drop"
+        self.server.add_record(slow, "A", "192.0.2.23")
+        self.server.delay = 0.6  # the other request is still in flight when the wait gives up
+        r = self.new_resolver(timeout=5.0, tries=1)
+        hung, other = r.query(silent, "A"), r.query(slow, "A")
+        elapsed = self.expect_wait_timeout(r, hung, 0.2)
+        assert 0.15 <= elapsed < 1.5, elapsed
+        # the other request was not cancelled: its answer arrives
+        assert [x.host for x in self.resolver_wait(r, other, self.wait_timeout)] == ["192.0.2.23"]
+        assert r.pending == 1  # the abandoned request runs on to its own end in c-ares
+        assert not r.closed
+
+    def test_wait_timeout_of_the_only_request(self) -> None:
+        silent = self.fqdn("only-silent")
+        self.server.rules[silent] = "drop"
+        r = self.new_resolver(timeout=5.0, tries=1)
+        self.expect_wait_timeout(r, r.query(silent, "A"), 0.2)
+        ok = self.fqdn("after-only")
+        self.server.add_record(ok, "A", "192.0.2.24")
+        assert [x.host for x in self.resolver_wait(r, r.query(ok, "A"), self.wait_timeout)] == ["192.0.2.24"]
+
+    def test_abandon_only_that_request(self) -> None:
+        silent, ok = self.fqdn("abandon-silent"), self.fqdn("abandon-ok")
+        self.server.rules[silent] = "drop"
+        self.server.add_record(ok, "A", "192.0.2.25")
+        self.server.delay = 0.2
+        r = self.new_resolver(timeout=5.0, tries=1)
+        hung, kept = r.query(silent, "A"), r.query(ok, "A")
+        assert r.pending == 2
+        r.abandon(hung)
+        assert [x.host for x in self.resolve(r, kept)] == ["192.0.2.25"]
+        assert r.pending == 1
+        r.abandon(kept)  # done already: nothing happens
+        assert r.pending == 1
+
+    def test_pending_and_closed(self) -> None:
+        name = self.fqdn("count")
+        self.server.add_record(name, "A", "192.0.2.26")
+        r = self.new_resolver()
+        assert (r.pending, r.closed) == (0, False)
+        futures = [r.query(name, "A"), r.query(name, "AAAA")]
+        assert r.pending == 2
+        self.resolve(r, futures[0])
+        try:
+            self.resolve(r, futures[1])
+        except AresError:
+            pass
+        deadline = time.monotonic() + 2.0
+        while r.pending and time.monotonic() < deadline:  # completion-driven: settles at once
+            time.sleep(0.01)
+        assert r.pending == 0
+        r.close()
+        assert r.closed
 
     # -- failures ----------------------------------------------------------------------------------
 
@@ -285,12 +414,7 @@ class BackendConformance:
         requests: List[Callable[[], Any]] = [
             lambda: r.query(name, "A"), lambda: r.gethostbyname(name), lambda: r.getaddrinfo(name, None)]
         for request in requests:
-            try:
-                request()
-            except RuntimeError:
-                pass
-            else:
-                raise AssertionError("a request on a closed resolver must raise RuntimeError")
+            _raises(RuntimeError, request, "a request on a closed resolver must raise RuntimeError")
 
     def test_context_manager(self) -> None:
         name = self.fqdn("ctx")
@@ -299,12 +423,7 @@ class BackendConformance:
         with resolver as r:
             assert r is resolver
             assert [x.host for x in self.resolve(r, r.query(name, "A"))] == ["192.0.2.16"]
-        try:
-            resolver.query(name, "A")
-        except RuntimeError:
-            pass
-        else:
-            raise AssertionError("the context manager must close the resolver")
+        _raises(RuntimeError, lambda: resolver.query(name, "A"), "the context manager must close the resolver")
 
     # -- host lookups ------------------------------------------------------------------------------
 
