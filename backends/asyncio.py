@@ -26,7 +26,9 @@ from typing import (Any, Awaitable, Callable, Coroutine, Dict, Generator, Iterab
 
 from .. import _core
 from .._core import AresError
-from .base import FdDriver, QueryClass, QueryType, ReadyCallback, check_channel_options, driver_on
+from ..v5._records import DNSResult
+from .base import (FdDriver, QueryClass, QueryType, ReadyCallback, check_channel_options, driver_on, query_class,
+                   query_type)
 from . import results as R
 
 _AF = asyncio.Future
@@ -296,10 +298,16 @@ class DNSResolver:
         """Like :meth:`query`, through the search domains and ``ndots`` (beyond aiodns)."""
         return self.resolver.search(host, qtype, qclass)
 
-    def query_dns(self, host: _Text, qtype: QueryType, qclass: QueryClass = None) -> "asyncio.Future[Any]":
-        """The whole reply: ``ares_dns_message_result(answer, authority, additional, rcode,
-        flags)``, records ``(name, type, record_class, ttl, data)``, for any record type."""
-        return self.resolver.query_dns(host, qtype, qclass)
+    def query_dns(self, host: _Text, qtype: QueryType, qclass: QueryClass = None) -> "asyncio.Future[DNSResult]":
+        """aiodns 4's ``query_dns``: the whole reply as pycares 5's ``DNSResult(answer, authority,
+        additional)`` of ``DNSRecord(name, type, record_class, ttl, data)`` with typed data (the
+        classes of :mod:`pycares_ng.v5`). A reply without records of the type fails with
+        ARES_ENODATA, as in aiodns 4. (``resolver.query_dns`` gives pycares_ng's own
+        ``ares_dns_message_result``, also on NODATA.)"""
+        r = self.resolver
+        future: "asyncio.Future[DNSResult]" = r.submit(r.channel._query_dns5, host, query_type(qtype),
+                                                       query_class=query_class(qclass))
+        return future
 
     def gethostbyname(self, host: _Text, family: int = socket.AF_INET) -> "asyncio.Future[Any]":
         """``ares_host_result(name, aliases, addresses)`` for one address family."""

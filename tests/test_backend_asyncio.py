@@ -18,6 +18,7 @@ from typing import Any, Callable, Coroutine, Iterator, List
 import pytest
 
 import pycares_ng
+import pycares_ng.v5
 import pycares_ng.backends
 from pycares_ng import AresError
 from pycares_ng.backends import asyncio as aio
@@ -204,9 +205,15 @@ def test_query_result_shapes(loop, dns_server, resolvconf) -> None:
 def test_query_dns_search_and_host_lookups(loop, dns_server, resolvconf) -> None:
     async def main() -> None:
         r = make(loop, [dns_server.address], resolvconf, domains=["example.test"])
-        message = await r.query_dns("multi.example.test", "A")
-        assert isinstance(message, pycares_ng.ares_dns_message_result) and message.rcode == 0
-        assert sorted(rec.data.host for rec in message.answer) == ["192.0.2.31", "192.0.2.32", "192.0.2.33"]
+        message = await r.query_dns("multi.example.test", "A")  # aiodns 4's shape: pycares 5's records
+        assert isinstance(message, pycares_ng.v5.DNSResult)
+        assert sorted(rec.data.addr for rec in message.answer) == ["192.0.2.31", "192.0.2.32", "192.0.2.33"]
+        assert {(rec.type, rec.record_class, rec.ttl) for rec in message.answer} == {(1, 1, 120)}
+        with pytest.raises(pycares_ng.AresError) as nodata:  # aiodns 4: NODATA is an error
+            await r.query_dns("ipv6only.example.test", "A")
+        assert nodata.value.args[0] == pycares_ng.errno.ARES_ENODATA
+        whole = await r.resolver.query_dns("multi.example.test", "A")  # the backend: pycares_ng's own
+        assert isinstance(whole, pycares_ng.ares_dns_message_result) and whole.rcode == 0
         assert [x.host for x in await r.search("www", "A")] == ["192.0.2.10"]
 
         v4 = await r.gethostbyname("dual.example.test", socket.AF_INET)
