@@ -20,8 +20,10 @@ __version__ = "0.1.0"
 # starts tearing itself down, so no I/O thread ever needs the GIL of a dying interpreter.
 _atexit.register(_core._shutdown)
 # In a forked child every open channel starts fresh (see docs/threads.rst): no reinit() needed.
-_os.register_at_fork(before=_core._before_fork, after_in_parent=_core._after_fork_parent,
-                     after_in_child=_core._after_fork_child)
+# The channel locks are taken inside fork() itself (pthread_atfork, after every Python hook), so
+# no hook of this kind, whenever registered, ever finds a channel locked; this one starts the
+# child's channels afresh (the first call on a channel does it too, if an earlier hook comes first).
+_os.register_at_fork(after_in_child=_core._after_fork_child)
 
 __all__ = sorted(
     name for name in dir(_core) if not name.startswith("_") and name not in ("strerror",)
