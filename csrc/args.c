@@ -86,6 +86,30 @@ int ctype_int_option(PyObject *obj, const char *what, long clo, long chi, long l
     return int_option(obj, what, lo, hi, out);
 }
 
+int ctype_u32_option(PyObject *obj, const char *what, uint32_t hi, uint32_t *out)
+{
+    if (obj == NULL || obj == Py_None)
+        return 0;
+    if (!PyLong_Check(obj)) {
+        PyErr_Format(PyExc_TypeError, "%s must be an int, not %.100s", what, Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    int overflow;
+    long long v = PyLong_AsLongLongAndOverflow(obj, &overflow); /* at least 64 bits everywhere */
+    if (v == -1 && PyErr_Occurred())
+        return -1;
+    if (overflow || v < 0 || v > (long long)UINT32_MAX) {
+        PyErr_Format(PyExc_OverflowError, "%s must be between 0 and %lu, got %R", what, (unsigned long)hi, obj);
+        return -1;
+    }
+    if (v > (long long)hi) {
+        PyErr_Format(PyExc_ValueError, "%s must be between 0 and %lu", what, (unsigned long)hi);
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 1;
+}
+
 /* Seconds as a non-negative finite float. Returns 0 for None, 1 with *out set, -1 on error. */
 int seconds_option(PyObject *obj, const char *what, double *out)
 {

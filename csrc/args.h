@@ -4,6 +4,8 @@
 
 #include "module.h"
 
+#include <stdint.h>
+
 /* Minimal vectorcall parser: out[i] by position or keyword, NULL when absent. -1 on error. */
 int parse_args(const char *fname, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
                const char *const *names, int nrequired, PyObject **out);
@@ -11,6 +13,9 @@ int parse_args(const char *fname, PyObject *const *args, Py_ssize_t nargs, PyObj
 int int_option(PyObject *obj, const char *what, long lo, long hi, long *out);
 /* int_option, with an OverflowError for a value outside the C type's [clo, chi]. */
 int ctype_int_option(PyObject *obj, const char *what, long clo, long chi, long lo, long hi, long *out);
+/* The same for a C uint32_t (flowinfo, scope_id), whose range a long cannot hold on ILP32:
+ * OverflowError outside [0, 2**32 - 1], ValueError above hi. */
+int ctype_u32_option(PyObject *obj, const char *what, uint32_t hi, uint32_t *out);
 /* Non-negative finite seconds: 0 when NULL/None, 1 with *out set, -1 with an exception. */
 int seconds_option(PyObject *obj, const char *what, double *out);
 /* str (ASCII) or bytes without NUL, as a C string kept alive by the new reference in *keep. */

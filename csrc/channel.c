@@ -57,6 +57,7 @@ static PyObject *Channel_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
     Py_INCREF(module);
     c->module = module;
     c->st = get_module_state(module);
+    fork_registry_add(c); /* from now on fork() takes its lock and fixes it up in the child */
     ChannelObject *self = (ChannelObject *)type->tp_alloc(type, 0);
     if (self == NULL) {
         core_free(c);
@@ -355,6 +356,7 @@ static PyObject *submit_query(PyObject *self, PyObject *const *args, Py_ssize_t 
     if (r == NULL)
         return NULL;
     r->qtype = (int)qtype;
+    r->may_block = search && may_read_hostaliases(c, buf);
     query_args q = {buf, (int)qclass, (int)qtype, search};
     if (request_submit(c, r, issue_query, &q) < 0)
         return NULL;
@@ -601,29 +603,62 @@ static PyObject *Channel_cancel(PyObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* Waits until a close() (this thread's or another's) has had every callback delivered. The GIL
+ * is released and the lock is not held while the GIL is taken back (see core_lock); signals are
+ * checked between slices. Interrupted (-1 with the exception, only when interruptible), the
+ * channel stays closed and its callbacks are still delivered by the thread that runs them. */
+static int wait_close_done(chan_core *c, int interruptible)
+{
+    for (;;) {
+        int done;
+        Py_BEGIN_ALLOW_THREADS
+        pthread_mutex_lock(&c->lock);
+        if (!c->close_done) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 50 * 1000 * 1000;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            (void)pthread_cond_timedwait(&c->closed_cond, &c->lock, &until);
+        }
+        done = c->close_done;
+        pthread_mutex_unlock(&c->lock);
+        Py_END_ALLOW_THREADS
+        if (done)
+            return 0;
+        if (interruptible && PyErr_CheckSignals() < 0)
+            return -1;
+    }
+}
+
+/* Whether close() must wait for the delivery of its callbacks: not when this thread is part of
+ * it (a callback it is delivering, or the I/O thread that delivers). Lock held. */
+static int must_wait_locked(chan_core *c)
+{
+    return !is_delivering_locked(c) && !on_event_thread(c);
+}
+
 /* Cancels (ARES_ECANCELLED) and destroys every generation, stops the I/O thread and
  * delivers what that produced. Idempotent; safe from a callback, since callbacks never run
  * inside libcares. */
-void channel_close(chan_core *c)
+int channel_close(chan_core *c, int interruptible)
 {
+    fork_check(c);
     core_lock(c);
     if (c->state == CH_NEW) {
         c->state = CH_CLOSED;
         c->close_done = 1;
     } else if (c->state == CH_CLOSED) {
-        /* Another close() is under way: return only once its callbacks have all run, unless
-         * this thread is part of that (a callback it is delivering, or the I/O thread it joins). */
-        if (!is_delivering_locked(c) && !on_event_thread(c)) {
-            while (!c->close_done) {
-                Py_BEGIN_ALLOW_THREADS
-                pthread_cond_wait(&c->closed_cond, &c->lock);
-                Py_END_ALLOW_THREADS
-            }
-        }
+        /* Another close() is under way: return only once its callbacks have all run. */
+        int wait = must_wait_locked(c);
+        pthread_mutex_unlock(&c->lock);
+        return wait ? wait_close_done(c, interruptible) : 0;
     }
     if (c->state != CH_OPEN) {
         pthread_mutex_unlock(&c->lock);
-        return;
+        return 0;
     }
     c->state = CH_CLOSED;
     c->stop = 1;
@@ -641,7 +676,12 @@ void channel_close(chan_core *c)
         g = next;
     }
     pthread_mutex_unlock(&c->lock);
-    stop_thread(c);
+    if (stop_thread(c, interruptible) < 0) {
+        /* Interrupted while the I/O thread finished a callback: it goes on by itself and
+         * delivers the rest (ARES_ECANCELLED), which a later close() waits for. */
+        registry_remove(c);
+        return -1;
+    }
     registry_remove(c);
     /* From inside a callback this returns at once: the delivery already under way runs the
      * remaining callbacks (socket-close notifications too) as soon as the current one returns,
@@ -649,19 +689,15 @@ void channel_close(chan_core *c)
     deliver_events_nested(c);
     /* If another thread owns the delivery, close() returns once it has run them all. */
     core_lock(c);
-    if (!is_delivering_locked(c) && !on_event_thread(c)) {
-        while (!c->close_done) {
-            Py_BEGIN_ALLOW_THREADS
-            pthread_cond_wait(&c->closed_cond, &c->lock);
-            Py_END_ALLOW_THREADS
-        }
-    }
+    int wait = must_wait_locked(c);
     pthread_mutex_unlock(&c->lock);
+    return wait ? wait_close_done(c, interruptible) : 0;
 }
 
 static PyObject *Channel_close(PyObject *self, PyObject *unused)
 {
-    channel_close(CORE(self));
+    if (channel_close(CORE(self), 1) < 0)
+        return NULL;
     Py_RETURN_NONE;
 }
 
@@ -675,7 +711,8 @@ static PyObject *Channel_enter(PyObject *self, PyObject *unused)
 
 static PyObject *Channel_exit(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    channel_close(CORE(self));
+    if (channel_close(CORE(self), 1) < 0)
+        return NULL;
     Py_RETURN_FALSE;
 }
 
@@ -843,7 +880,7 @@ static void Channel_finalize(PyObject *self)
     PyObject *t, *v, *tb;
     PyErr_Fetch(&t, &v, &tb);
     if (CORE(self) != NULL && CORE(self)->state == CH_OPEN)
-        channel_close(CORE(self));
+        (void)channel_close(CORE(self), 0);
     PyErr_Restore(t, v, tb);
 }
 
@@ -882,7 +919,7 @@ static void Channel_dealloc(PyObject *self)
          * every pending callback still runs once and the core leaves the fork registry. */
         PyObject *t, *v, *tb;
         PyErr_Fetch(&t, &v, &tb);
-        channel_close(open_core);
+        (void)channel_close(open_core, 0);
         PyErr_Restore(t, v, tb);
     }
     if (((ChannelObject *)self)->weakreflist != NULL)
@@ -899,11 +936,13 @@ static void Channel_dealloc(PyObject *self)
 
 static PyObject *Channel_get_closed(PyObject *self, void *closure)
 {
+    fork_check(CORE(self));
     return PyBool_FromLong(CORE(self)->state == CH_CLOSED);
 }
 
 static PyObject *Channel_get_event_thread(PyObject *self, void *closure)
 {
+    fork_check(CORE(self));
     return PyBool_FromLong(CORE(self)->thread_running);
 }
 

@@ -49,7 +49,9 @@ typedef struct request {
     void *payload;                  /* host lookups: what their libcares callback reported (host.c) */
     void *extra;                    /* host lookups: what the caller asked, kept for the result (host.c) */
     void *steps;                    /* host lookups done in steps (hosts file, then libcares …) (host.c) */
+    char *cares_hosts;              /* host lookups: $CARES_HOSTS when submitted, or NULL (host.c) */
     int alen, status, qtype, kind;
+    int may_block;                  /* its libcares call may read a file: issued without the GIL */
 } request;
 
 typedef struct {
@@ -97,11 +99,16 @@ typedef struct chan_core {
     int threaded;
     pthread_t thread;
     int thread_running;             /* GIL */
+    int thread_alive;               /* the I/O thread still holds its reference (GIL) */
+    int thread_lost;                /* a fork's child: that thread was not copied (GIL) */
     int stop;                       /* lock */
     int wake_fd;                    /* eventfd */
     watch_entry *watch;             /* the sockets libcares wants watched (lock) */
     int nwatch, capwatch;
     struct chan_core *reg_prev, *reg_next;  /* the module's list of open channels (GIL) */
+    struct chan_core *all_prev, *all_next;  /* every live core, for the fork handlers (fork.c) */
+    int in_all;
+    unsigned long fork_seen;        /* the process's fork count this core was brought up to (GIL) */
     struct hosts_cache *hosts;      /* the parsed hosts file, for own_files generations (lock) */
     /* wait(): signalled when the last pending request has been delivered. */
     pthread_mutex_t idle_mu;
@@ -138,6 +145,9 @@ request *request_new(chan_core *c, PyObject *callback, int kind);
  * raises RuntimeError (-1). From then on r belongs to the channel: exactly one delivery. */
 typedef void (*issue_fn)(ares_channel ch, request *r, void *arg);
 int request_submit(chan_core *c, request *r, issue_fn issue, void *arg);
+/* Whether libcares reads $HOSTALIASES (a file anywhere) when it starts a search or host lookup
+ * of name: a name without a dot, HOSTALIASES set, no ARES_FLAG_NOALIASES. GIL held. */
+int may_read_hostaliases(chan_core *c, const char *name);
 /* Accepts a request that failed before reaching libcares (bad input pycares 4 reports through
  * the callback): its callback gets (None, status), in order with the rest. 0, or -1 with an
  * exception (closed channel, no memory). */
@@ -151,7 +161,6 @@ static inline int reply_status(chan_core *c, int status)
 {
     return status == ARES_ECONNREFUSED && c->reply_status != 0 ? c->reply_status : status;
 }
-void detached_threads_after_fork_child(void); /* event_thread.c */
 int is_delivering_locked(chan_core *c); /* this thread is inside deliver_events(c); lock held */
 void deliver_events_nested(chan_core *c); /* deliver_events(), also inside a callback of c */
 void after_call(chan_core *c, int waiting);
@@ -165,16 +174,26 @@ void registry_remove(chan_core *c);
 
 /* event_thread.c */
 int start_thread(chan_core *c);
-void stop_thread(chan_core *c);
+int stop_thread(chan_core *c, int interruptible); /* 0, or -1 with an exception (interrupted) */
 /* Closes every channel that still runs an I/O thread (the module's atexit hook). */
 void channel_shutdown_threads(module_state *st);
 
-/* fork.c: os.register_at_fork hooks. */
-void channels_before_fork(module_state *st);
-void channels_after_fork_parent(module_state *st);
+/* fork.c: fork() support. pthread_atfork handlers take every core's lock inside fork() (after
+ * every Python before-fork hook ran) and, in the child, make the copies consistent; the rest of
+ * the child's work (new libcares channels, I/O threads, closes that were under way) is done with
+ * the GIL, by the after_in_child hook or by the first call on the channel, whichever comes first. */
+int fork_handlers_install(void);           /* once per process; 0, or an errno value */
+void fork_registry_add(chan_core *c);      /* GIL held, lock not held */
+void fork_registry_remove(chan_core *c);   /* GIL held, lock not held */
+void fork_check(chan_core *c);             /* GIL held, lock not held: catch up with a fork */
 void channels_after_fork_child(module_state *st);
+/* event_thread.c: its own process-wide state around fork() */
+void detached_threads_prepare(void);
+void detached_threads_parent(void);
+void detached_threads_after_fork_child(void);
 
-/* channel.c */
-void channel_close(chan_core *c);
+/* channel.c: 0, or -1 with an exception (a signal handler's, such as KeyboardInterrupt, while
+ * waiting for callbacks another thread delivers; only when interruptible). */
+int channel_close(chan_core *c, int interruptible);
 
 #endif

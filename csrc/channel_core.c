@@ -18,12 +18,18 @@
 
 /* ---- the lock ------------------------------------------------------------------ */
 
-/* Takes the lock from a thread holding the GIL, never waiting with the GIL held. */
+/* Takes the lock from a thread holding the GIL, never waiting for it with the GIL held, and
+ * never waiting for the GIL with it held: a thread that holds a channel lock while it waits for
+ * the GIL deadlocks fork() (whose prepare handler takes every channel lock while the forking
+ * thread holds the GIL, fork.c). So the lock is awaited without the GIL, let go at once, and
+ * tried again once the GIL is back. Python threads hold the lock only with the GIL, so the only
+ * other holder is the I/O thread, briefly. */
 void core_lock(chan_core *c)
 {
-    if (pthread_mutex_trylock(&c->lock) != 0) {
+    while (pthread_mutex_trylock(&c->lock) != 0) {
         Py_BEGIN_ALLOW_THREADS
         pthread_mutex_lock(&c->lock);
+        pthread_mutex_unlock(&c->lock);
         Py_END_ALLOW_THREADS
     }
     c->empty_at_lock = c->q_head == NULL;
@@ -89,6 +95,7 @@ void free_options(chan_core *c)
 
 void core_free(chan_core *c)
 {
+    fork_registry_remove(c);
     free_options(c);
     hosts_cache_free(c->hosts);
     free(c->watch);
@@ -266,8 +273,14 @@ static PyObject *request_result(chan_core *c, request *r, int *status)
     else if ((res = host_build(c->st, r)) != NULL && c->face == 5)
         res = host_result_v5(c->st, res);
     if (res == NULL && PyErr_Occurred()) {
+        /* The exception itself goes to sys.unraisablehook (a callback has no way to raise it);
+         * the callback gets the ARES code that says what failed: memory, or making a result of
+         * this reply. */
+        int nomem = PyErr_ExceptionMatches(PyExc_MemoryError);
         PyErr_WriteUnraisable(r->callback);
-        *status = ARES_ENOMEM;
+        *status = nomem ? ARES_ENOMEM : ARES_EBADRESP;
+    } else if (res == NULL && *status == ARES_SUCCESS) {
+        *status = ARES_EBADRESP; /* never "success" without a result */
     }
     return res;
 }
@@ -589,6 +602,7 @@ void registry_remove(chan_core *c)
 
 int check_open(chan_core *c)
 {
+    fork_check(c); /* a fork's child: the channel starts fresh first (fork.c) */
     if (c->state == CH_OPEN)
         return 0;
     /* pycares 4's wording ("destroyed"), which callers match on. */
@@ -607,6 +621,16 @@ request *request_new(chan_core *c, PyObject *callback, int kind)
     r->ev.kind = EV_REQUEST;
     r->core = c;
     r->kind = kind;
+    if (kind == REQ_HOST || kind == REQ_ADDRINFO || kind == REQ_HOST_AI || kind == REQ_NAMEINFO) {
+        /* Hosts-file steps may run on the I/O thread, which must not call getenv() (not safe
+         * against a setenv() elsewhere): the file is named now, as the lookup starts. */
+        const char *env = getenv("CARES_HOSTS");
+        if (env != NULL && (r->cares_hosts = strdup(env)) == NULL) {
+            PyMem_Free(r);
+            PyErr_NoMemory();
+            return NULL;
+        }
+    }
     Py_INCREF(callback);
     r->callback = callback;
     return r;
@@ -628,6 +652,13 @@ int request_submit_status(chan_core *c, PyObject *callback, int kind, int status
     return request_submit(c, r, issue_finished, NULL);
 }
 
+int may_read_hostaliases(chan_core *c, const char *name)
+{
+    if (strchr(name, '.') != NULL || ((c->optmask & ARES_OPT_FLAGS) && (c->opts.flags & ARES_FLAG_NOALIASES)))
+        return 0;
+    return getenv("HOSTALIASES") != NULL;
+}
+
 int request_submit(chan_core *c, request *r, issue_fn issue, void *arg)
 {
     core_lock(c);
@@ -644,7 +675,20 @@ int request_submit(chan_core *c, request *r, issue_fn issue, void *arg)
     c->reqs = r;
     r->gen = c->gens;
     r->gen->pending++;
-    issue(r->gen->ch, r, arg);
+    if (r->may_block) {
+        /* libcares may read a file in this call: the GIL is let go meanwhile (issue functions
+         * use no Python), and the lock before the GIL is taken back (see core_lock). r may be
+         * delivered by another thread as soon as the lock is let go: not touched after. */
+        int empty = c->empty_at_lock;
+        PyThreadState *ts = PyEval_SaveThread();
+        issue(r->gen->ch, r, arg);
+        pthread_mutex_unlock(&c->lock);
+        PyEval_RestoreThread(ts);
+        core_lock(c);
+        c->empty_at_lock = empty;
+    } else {
+        issue(r->gen->ch, r, arg);
+    }
     /* The I/O thread polls with the timeout libcares gave it before this request: wake it to
      * ask again (a query on an already open socket changes no watch to wake it otherwise). */
     if (c->thread_running && !on_event_thread(c))

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <semaphore.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/time.h>
@@ -43,19 +44,32 @@ static void detached_thread_done(void)
     pthread_mutex_unlock(&detached_lock);
 }
 
-/* In a fork's child no detached thread exists (only the forking thread was copied). */
-void detached_threads_after_fork_child(void)
+/* fork() (fork.c's pthread_atfork handlers): taken in the prepare handler, after the channel
+ * locks; in the child no detached thread exists (only the forking thread was copied), and the
+ * condition variable's waiters are gone too. */
+void detached_threads_prepare(void)
 {
-    pthread_mutex_t fresh_lock = PTHREAD_MUTEX_INITIALIZER;
-    pthread_cond_t fresh_cond = PTHREAD_COND_INITIALIZER;
-    detached_lock = fresh_lock;
-    detached_cond = fresh_cond;
-    detached_running = 0;
+    pthread_mutex_lock(&detached_lock);
 }
 
+void detached_threads_parent(void)
+{
+    pthread_mutex_unlock(&detached_lock);
+}
+
+void detached_threads_after_fork_child(void)
+{
+    detached_running = 0;
+    pthread_cond_init(&detached_cond, NULL);
+    pthread_mutex_unlock(&detached_lock);
+}
+
+/* What start_thread hands the new thread; on the starter's stack until `started` is posted. */
 typedef struct {
     chan_core *core;
     PyInterpreterState *interp;
+    sem_t started;
+    int ok;
 } thread_start;
 
 static void *event_loop(void *arg)
@@ -65,7 +79,10 @@ static void *event_loop(void *arg)
     PyThreadState *ts = PyThreadState_New(start->interp);
     struct pollfd *pfds = NULL;
     int cap = 0;
-    free(start);
+    start->ok = ts != NULL;
+    sem_post(&start->started); /* `start` is gone from here on */
+    if (ts == NULL)
+        return NULL; /* start_thread reports it */
 
     pthread_mutex_lock(&c->lock);
     while (!c->stop) {
@@ -125,10 +142,19 @@ static void *event_loop(void *arg)
             pthread_mutex_lock(&c->lock);
         }
     }
+    int early = !c->stop;
     pthread_mutex_unlock(&c->lock);
     free(pfds);
     /* Drop this thread's reference with the GIL; the core may be freed here. */
     PyEval_RestoreThread(ts);
+    if (early) {
+        /* Out of memory for the poll set: nothing would drive the channel any more. It is
+         * closed, as by close() from a callback on this thread, so every pending callback runs
+         * (ARES_ECANCELLED) and later calls say it is closed. */
+        PyErr_NoMemory();
+        PyErr_WriteUnraisable(NULL);
+        (void)channel_close(c, 0);
+    }
     /* A closed channel holds no OS resource: its wake-up fd goes with the thread (nothing wakes
      * a stopped thread; a fork's child restarts only open channels). */
     if (c->state == CH_CLOSED && c->wake_fd >= 0) {
@@ -136,6 +162,7 @@ static void *event_loop(void *arg)
         c->wake_fd = -1;
     }
     int detached = c->detached;
+    c->thread_alive = 0;
     core_decref(c);
     PyThreadState_Clear(ts);
     PyThreadState_DeleteCurrent();
@@ -147,53 +174,104 @@ static void *event_loop(void *arg)
 /* Starts the I/O thread (GIL held); -1 with an exception on failure. */
 int start_thread(chan_core *c)
 {
-    thread_start *start = malloc(sizeof(*start));
-    if (start == NULL) {
-        PyErr_NoMemory();
+    thread_start start;
+    start.core = c;
+    start.interp = PyInterpreterState_Get();
+    start.ok = 0;
+    if (sem_init(&start.started, 0, 0) != 0) {
+        PyErr_SetFromErrno(PyExc_OSError);
         return -1;
     }
-    start->core = c;
-    start->interp = PyInterpreterState_Get();
     c->refs++;
     c->thread_running = 1;
-    int rc = pthread_create(&c->thread, NULL, event_loop, start);
-    if (rc != 0) {
+    c->thread_alive = 1;
+    int rc = pthread_create(&c->thread, NULL, event_loop, &start);
+    if (rc == 0) {
+        /* Wait until the thread has its Python thread state (or failed to get one) WITH the GIL
+         * held: PyThreadState_New takes the runtime's thread-list lock without the GIL, and a
+         * fork() while another thread holds that lock leaves the child's Python deadlocked in
+         * PyOS_AfterFork_Child (CPython 3.11 and older). Forking needs the GIL, so no fork()
+         * falls in here. It needs nothing this thread holds: the wait is short. */
+        while (sem_wait(&start.started) != 0 && errno == EINTR)
+            ;
+        if (!start.ok) {
+            pthread_t t = c->thread;
+            Py_BEGIN_ALLOW_THREADS
+            pthread_join(t, NULL);
+            Py_END_ALLOW_THREADS
+        }
+    }
+    sem_destroy(&start.started);
+    if (rc != 0 || !start.ok) {
         c->refs--;
         c->thread_running = 0;
-        free(start);
-        errno = rc;
-        PyErr_SetFromErrno(PyExc_OSError);
+        c->thread_alive = 0;
+        if (rc != 0) {
+            errno = rc;
+            PyErr_SetFromErrno(PyExc_OSError);
+        } else {
+            PyErr_NoMemory(); /* PyThreadState_New fails only for want of memory */
+        }
         return -1;
     }
     return 0;
 }
 
+/* Lets the I/O thread finish by itself; the interpreter's exit waits for it
+ * (channel_shutdown_threads). GIL held; the thread still holds its reference. */
+static void detach_thread(chan_core *c)
+{
+    pthread_mutex_lock(&detached_lock);
+    detached_running++;
+    pthread_mutex_unlock(&detached_lock);
+    c->detached = 1;
+    pthread_detach(c->thread);
+}
+
 /* Stops the I/O thread: joined from any other thread (GIL released meanwhile, since the thread
- * may need it to finish a delivery), detached when called from a callback on that thread. */
-void stop_thread(chan_core *c)
+ * may need it to finish a delivery), detached when called from a callback on that thread. The
+ * join waits in slices and checks signals: interrupted (-1 with the exception, only when
+ * interruptible), the thread is detached instead and still delivers every queued callback. */
+int stop_thread(chan_core *c, int interruptible)
 {
     if (!c->thread_running)
-        return;
+        return 0;
     wake_thread(c);
     if (on_event_thread(c)) {
-        /* close() from a callback on this very thread: it finishes by itself, and the
-         * interpreter's exit waits for it (channel_shutdown_threads) */
-        pthread_mutex_lock(&detached_lock);
-        detached_running++;
-        pthread_mutex_unlock(&detached_lock);
-        c->detached = 1;
-        pthread_detach(c->thread);
-    } else {
-        pthread_t t = c->thread;
+        detach_thread(c); /* close() from a callback on this very thread */
+        c->thread_running = 0;
+        return 0;
+    }
+    pthread_t t = c->thread;
+    for (;;) {
+        int rc;
         Py_BEGIN_ALLOW_THREADS
-        pthread_join(t, NULL);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 50 * 1000 * 1000;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        rc = pthread_timedjoin_np(t, NULL, &until);
         Py_END_ALLOW_THREADS
+        if (rc != ETIMEDOUT)
+            break;
+        /* Once it has let go of its reference (thread_alive, changed with the GIL) the thread
+         * needs nothing more: join it. Until then an interrupt hands it over. */
+        if (interruptible && c->thread_alive && PyErr_CheckSignals() < 0) {
+            detach_thread(c);
+            c->thread_running = 0;
+            return -1;
+        }
     }
     c->thread_running = 0;
+    return 0;
 }
 
 void channel_shutdown_threads(module_state *st)
 {
+    channels_after_fork_child(st); /* a forked child whose hook did not run yet: threads first */
     for (;;) {
         chan_core *c = st->channels;
         while (c != NULL && !c->thread_running)
@@ -201,7 +279,7 @@ void channel_shutdown_threads(module_state *st)
         if (c == NULL)
             break;
         c->refs++; /* keep it while its callbacks run */
-        channel_close(c);  /* waits for a close() another thread has under way */
+        (void)channel_close(c, 0);  /* waits for a close() another thread has under way */
         registry_remove(c); /* never find the same channel twice */
         core_decref(c);
     }

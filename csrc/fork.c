@@ -1,87 +1,141 @@
-/* os.fork() support (registered with os.register_at_fork by the package).
+/* fork() support.
  *
- * Before the fork every open channel's lock is taken, so no libcares call is half done in the
- * child; both sides release them afterwards. In the child every open channel then starts fresh:
- * its libcares channels (whose sockets it shares with the parent) are destroyed there, so queries
- * pending at the fork end with ARES_EDESTRUCTION in the child (the parent still gets their
- * answers); a new libcares channel is built from the stored options, re-reading the
- * configuration; an I/O thread, which a fork does not copy, is started again. The child needs no
- * reinit(). */
+ * No channel lock may be held while Python code runs around fork() (DESIGN.md, invariant 9):
+ * Python before-fork hooks registered before pycares_ng run after pycares_ng's own, and may use a
+ * channel. So the locks are taken by a pthread_atfork prepare handler, inside fork() itself, after
+ * every Python hook: no libcares call is half done when the process is copied. The thread that
+ * forks holds the GIL there, so no thread may ever hold a channel lock while it waits for the GIL
+ * (core_lock() and every wait in channel.c let go of the lock before taking the GIL back).
+ *
+ * The handlers need a list of every live core, whatever module (interpreter) made it: the one
+ * piece of process-wide mutable state here, with its own mutex, taken before any core's lock.
+ *
+ * In the child the atfork handler only does what needs no Python: it releases the locks, makes
+ * fresh condition variables (their waiters were other threads, not copied) and notes which I/O
+ * threads and deliverers were lost. Then, with the GIL (the after_in_child hook for every channel,
+ * or the first call on a channel if a Python hook registered earlier uses it before that):
+ *  - an open channel starts fresh: its libcares channels (whose sockets the parent shares) are
+ *    destroyed, so queries pending at the fork end with ARES_EDESTRUCTION in the child (the parent
+ *    still gets their answers); a new one is built from the stored options, re-reading the
+ *    configuration; an I/O thread is started again. The child needs no reinit().
+ *  - a channel whose close() was under way in another thread (not copied) is closed for good:
+ *    the callbacks that close() had queued run, and a later close() or the exit hook returns. */
 #include "channel.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-static int is_locked(module_state *st, chan_core *c)
-{
-    for (int i = 0; i < st->nfork_locked; i++)
-        if (st->fork_locked[i] == c)
-            return 1;
-    return 0;
-}
+static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
+static chan_core *all_cores;                /* all_lock */
+static volatile unsigned long fork_count;   /* how many fork()s made this process (a child's) */
+static pthread_once_t install_once = PTHREAD_ONCE_INIT;
+static int install_rc;
 
-void channels_before_fork(module_state *st)
+/* Takes all_lock from a thread holding the GIL, never waiting for it with the GIL held, nor
+ * for the GIL with it held (as core_lock: the prepare handler takes it with the GIL held). */
+static void all_lock_take(void)
 {
-    /* core_lock() may let other threads run (it never waits with the GIL), and they may open or
-     * close channels meanwhile: hold a reference on each, and rescan until every open channel
-     * is locked. */
-    for (;;) {
-        chan_core *todo = NULL;
-        int count = 0;
-        for (chan_core *c = st->channels; c != NULL; c = c->reg_next, count++)
-            if (todo == NULL && !is_locked(st, c))
-                todo = c;
-        if (todo == NULL)
-            return;
-        chan_core **grown = realloc(st->fork_locked, (size_t)(st->nfork_locked + 1) * sizeof(*grown));
-        if (grown == NULL)
-            return; /* without memory the fork goes ahead unguarded rather than not at all */
-        st->fork_locked = grown;
-        todo->refs++;
-        st->fork_locked[st->nfork_locked++] = todo;
-        core_lock(todo);
+    while (pthread_mutex_trylock(&all_lock) != 0) {
+        Py_BEGIN_ALLOW_THREADS
+        pthread_mutex_lock(&all_lock);
+        pthread_mutex_unlock(&all_lock);
+        Py_END_ALLOW_THREADS
     }
 }
 
-static void release_fork_locks(module_state *st, void (*each)(chan_core *))
+static void fork_prepare(void)
 {
-    chan_core **locked = st->fork_locked;
-    int n = st->nfork_locked;
-    st->fork_locked = NULL;
-    st->nfork_locked = 0;
-    for (int i = 0; i < n; i++)
-        pthread_mutex_unlock(&locked[i]->lock);
-    for (int i = 0; i < n; i++) {
-        if (each != NULL)
-            each(locked[i]);
-        core_decref(locked[i]);
+    pthread_mutex_lock(&all_lock);
+    for (chan_core *c = all_cores; c != NULL; c = c->all_next)
+        pthread_mutex_lock(&c->lock);
+    detached_threads_prepare();
+}
+
+static void fork_parent(void)
+{
+    detached_threads_parent();
+    for (chan_core *c = all_cores; c != NULL; c = c->all_next)
+        pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&all_lock);
+}
+
+/* Only the forking thread exists here; no Python code, no Python API. */
+static void fork_child(void)
+{
+    pthread_t self = pthread_self();
+    fork_count++;
+    detached_threads_after_fork_child();
+    for (chan_core *c = all_cores; c != NULL; c = c->all_next) {
+        pthread_cond_init(&c->closed_cond, NULL); /* never fails with default attributes */
+        /* wait(): a thread of the parent may have been inside it; it was not copied */
+        pthread_mutex_init(&c->idle_mu, NULL);
+        pthread_cond_init(&c->idle_cond, NULL);
+        c->idle_waiters = 0;
+        if (c->delivering && !pthread_equal(c->deliverer, self))
+            c->delivering = 0; /* its owner was another thread: the event it held is lost here */
+        if (c->thread_alive && !pthread_equal(c->thread, self)) {
+            c->thread_alive = 0;
+            c->thread_running = 0;
+            c->thread_lost = 1; /* its reference is dropped with the GIL (fork_check) */
+        }
+        pthread_mutex_unlock(&c->lock); /* taken by this very thread in fork_prepare */
     }
-    free(locked);
+    pthread_mutex_unlock(&all_lock);
 }
 
-void channels_after_fork_parent(module_state *st)
+static void install(void)
 {
-    release_fork_locks(st, NULL);
+    install_rc = pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
-/* One channel in the child: see the comment at the top. */
+int fork_handlers_install(void)
+{
+    pthread_once(&install_once, install);
+    return install_rc;
+}
+
+void fork_registry_add(chan_core *c)
+{
+    all_lock_take();
+    c->fork_seen = fork_count;
+    c->all_prev = NULL;
+    c->all_next = all_cores;
+    if (all_cores != NULL)
+        all_cores->all_prev = c;
+    all_cores = c;
+    c->in_all = 1;
+    pthread_mutex_unlock(&all_lock);
+}
+
+void fork_registry_remove(chan_core *c)
+{
+    if (!c->in_all)
+        return;
+    all_lock_take();
+    if (c->all_prev != NULL)
+        c->all_prev->all_next = c->all_next;
+    else
+        all_cores = c->all_next;
+    if (c->all_next != NULL)
+        c->all_next->all_prev = c->all_prev;
+    c->all_prev = c->all_next = NULL;
+    c->in_all = 0;
+    pthread_mutex_unlock(&all_lock);
+}
+
+/* An open channel in the child: see the comment at the top. */
 static void restart_in_child(chan_core *c)
 {
-    /* a thread of the parent may have been inside wait(): its mutex starts afresh */
-    pthread_mutex_init(&c->idle_mu, NULL);
-    pthread_cond_init(&c->idle_cond, NULL);
-    c->idle_waiters = 0;
-    if (c->delivering && !pthread_equal(c->deliverer, pthread_self()))
-        c->delivering = 0; /* its owner was another thread, not copied */
-    if (c->state != CH_OPEN)
-        return;
-    if (c->thread_running) {
-        c->thread_running = 0; /* the thread was not copied: drop the reference it held */
-        c->refs--;
+    int wake_err = 0;
+    if (c->threaded) {
+        /* The wake-up fd is shared with the parent's thread: the child gets its own. */
+        int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        wake_err = fd < 0 ? errno : 0;
         if (c->wake_fd >= 0)
-            close(c->wake_fd); /* shared with the parent's thread */
-        c->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+            close(c->wake_fd);
+        c->wake_fd = fd;
     }
     core_lock(c);
     generation *g = c->gens;
@@ -98,25 +152,76 @@ static void restart_in_child(chan_core *c)
     generation *fresh;
     int rc = gen_create(c, c->servers, c->nservers, &fresh);
     core_lock(c);
-    if (rc == ARES_SUCCESS)
+    if (rc == ARES_SUCCESS) {
         gen_install(c, fresh);
-    else
+    } else {
         c->state = CH_CLOSED; /* nothing to send queries with: later calls say it is closed */
+        c->stop = 1;
+    }
     pthread_mutex_unlock(&c->lock);
-    deliver_events(c);
-    if (rc != ARES_SUCCESS) {
+    if (rc != ARES_SUCCESS)
         registry_remove(c);
+    deliver_events(c);
+    if (rc != ARES_SUCCESS || !c->threaded || c->thread_running || c->state != CH_OPEN)
+        return; /* forked from a callback on its own I/O thread: that one goes on */
+    c->stop = 0;
+    if (c->wake_fd < 0) {
+        errno = wake_err;
+        PyErr_SetFromErrno(PyExc_OSError);
+    } else if (start_thread(c) == 0) {
         return;
     }
-    if (c->threaded && c->wake_fd >= 0) {
-        c->stop = 0;
-        if (start_thread(c) < 0)
-            PyErr_WriteUnraisable(NULL);
-    }
+    /* No I/O thread: nothing would ever answer its queries. Closed, and said so. */
+    PyErr_WriteUnraisable(NULL);
+    (void)channel_close(c, 0);
 }
 
+void fork_check(chan_core *c)
+{
+    if (c->fork_seen == fork_count)
+        return;
+    c->fork_seen = fork_count;
+    c->refs++; /* whatever the callbacks below do */
+    if (c->thread_lost) {
+        c->thread_lost = 0;
+        c->refs--; /* the lost I/O thread's */
+        if (c->state != CH_OPEN && c->wake_fd >= 0) {
+            close(c->wake_fd); /* the thread would have closed it on its way out */
+            c->wake_fd = -1;
+        }
+    }
+    if (c->state == CH_OPEN) {
+        restart_in_child(c);
+    } else if (c->state == CH_CLOSED) {
+        /* A close() under way in a thread that was not copied: its libcares channels are gone
+         * (that happens under the lock, with the state change), its callbacks are queued;
+         * delivering them marks the close done. */
+        registry_remove(c);
+        deliver_events(c);
+    }
+    core_decref(c);
+}
+
+/* The after_in_child hook: every channel of this module catches up now, rather than at its next
+ * call (so I/O threads run again and pending callbacks run during os.fork(), as pycares 4 has
+ * them). Callbacks may create and drop channels meanwhile: rescan until none is left behind. */
 void channels_after_fork_child(module_state *st)
 {
-    detached_threads_after_fork_child();
-    release_fork_locks(st, restart_in_child);
+    for (;;) {
+        chan_core *todo = NULL;
+        all_lock_take();
+        for (chan_core *c = all_cores; c != NULL; c = c->all_next) {
+            if (c->st == st && c->fork_seen != fork_count) {
+                todo = c;
+                break;
+            }
+        }
+        if (todo != NULL)
+            todo->refs++;
+        pthread_mutex_unlock(&all_lock);
+        if (todo == NULL)
+            return;
+        fork_check(todo);
+        core_decref(todo);
+    }
 }

@@ -138,6 +138,8 @@ typedef struct {
 
 void host_payload_free(request *r)
 {
+    free(r->cares_hosts);
+    r->cares_hosts = NULL;
     int own = 0;
     if ((r->kind == REQ_ADDRINFO || r->kind == REQ_HOST_AI) && r->steps != NULL) {
         fwd_steps *s = r->steps;
@@ -238,7 +240,8 @@ static void fwd_next(ares_channel ch, request *r)
     for (; *s->next; s->next++) {
         if (*s->next == 'f') {
             struct ares_addrinfo *ai = NULL;
-            int rc = hosts_forward(&r->core->hosts, s->files_name, s->hints.ai_family,
+            int rc = hosts_forward(&r->core->hosts, hosts_path(r->cares_hosts), s->files_name,
+                                   s->hints.ai_family,
                                    s->hints.ai_flags & ARES_AI_CANONNAME, &ai);
             if (rc == ARES_SUCCESS) {
                 fwd_finish(r, ARES_SUCCESS, ai, 1);
@@ -691,7 +694,10 @@ static int system_getaddrinfo(const char *host, const char *service, int family,
     hints.ai_socktype = socktype;
     hints.ai_protocol = protocol;
     hints.ai_flags = system_flags(aflags) | (host != NULL ? AI_NUMERICHOST : 0);
-    int rc = getaddrinfo(host, service, &hints, out);
+    int rc;
+    Py_BEGIN_ALLOW_THREADS /* AI_ADDRCONFIG asks the kernel; a service name reads NSS */
+    rc = getaddrinfo(host, service, &hints, out);
+    Py_END_ALLOW_THREADS
     return rc == 0 ? ARES_SUCCESS : eai_to_ares(rc);
 }
 
@@ -706,8 +712,11 @@ static int cares_port(const char *service, int aflags, int *port)
     if (!(aflags & ARES_AI_NUMERICSERV)) {
         struct servent se, *found = NULL;
         char buf[4096];
-        if (getservbyname_r(service, "tcp", &se, buf, sizeof(buf), &found) == 0 && found != NULL &&
-            ntohs((unsigned short)found->s_port) != 0) {
+        int rc;
+        Py_BEGIN_ALLOW_THREADS /* NSS may read files or ask a daemon */
+        rc = getservbyname_r(service, "tcp", &se, buf, sizeof(buf), &found);
+        Py_END_ALLOW_THREADS
+        if (rc == 0 && found != NULL && ntohs((unsigned short)found->s_port) != 0) {
             *port = ntohs((unsigned short)found->s_port);
             return ARES_SUCCESS;
         }
@@ -834,15 +843,32 @@ typedef struct {
     struct ares_addrinfo_hints hints;
 } addrinfo_args;
 
+static char *alias_in_file(const char *path, const char *name);
+
 /* HOSTALIASES, as c-ares applies it before its hosts-file step: a name without a dot may be
  * another name's alias ("alias name" lines). NULL when it is not. */
 static char *host_alias(chan_core *c, const char *name)
 {
-    const char *path = getenv("HOSTALIASES");
-    if (path == NULL || strchr(name, '.') != NULL ||
+    const char *env = getenv("HOSTALIASES"); /* GIL held: no os.putenv() meanwhile */
+    if (env == NULL || strchr(name, '.') != NULL ||
         ((c->optmask & ARES_OPT_FLAGS) && (c->opts.flags & ARES_FLAG_NOALIASES)))
         return NULL;
-    FILE *fp = fopen(path, "r");
+    char *path = strdup(env);
+    if (path == NULL)
+        return NULL;
+    char *found = NULL;
+    /* The file may be anywhere (a slow or hung file system): read it without the GIL. */
+    Py_BEGIN_ALLOW_THREADS
+    found = alias_in_file(path, name);
+    Py_END_ALLOW_THREADS
+    free(path);
+    return found;
+}
+
+/* The first "name alias-target" line of the file for name; NULL if none. No Python. */
+static char *alias_in_file(const char *path, const char *name)
+{
+    FILE *fp = fopen(path, "re");
     if (fp == NULL)
         return NULL;
     char line[1024];
@@ -917,6 +943,7 @@ static int submit_forward(chan_core *c, PyObject *callback, int kind, const char
     }
     r->extra = extra;
     r->qtype = qtype;
+    r->may_block = may_read_hostaliases(c, name);
     if ((r->steps = fwd_steps_new(c, name, hints)) == NULL) {
         host_payload_free(r);
         Py_DECREF(r->callback);
@@ -973,7 +1000,10 @@ static int submit_literal(chan_core *c, PyObject *callback, const char *name, in
         } else {
             struct servent se, *found = NULL;
             char tmp[1024];
-            getservbyname_r(service, socktype == SOCK_DGRAM ? "udp" : "tcp", &se, tmp, sizeof(tmp), &found);
+            const char *proto = socktype == SOCK_DGRAM ? "udp" : "tcp";
+            Py_BEGIN_ALLOW_THREADS /* NSS may read files or ask a daemon */
+            getservbyname_r(service, proto, &se, tmp, sizeof(tmp), &found);
+            Py_END_ALLOW_THREADS
             if (found != NULL)
                 lc.port = ntohs((unsigned short)found->s_port);
             else
@@ -1057,7 +1087,7 @@ static void rev_next(ares_channel ch, request *r)
     for (; *s->next; s->next++) {
         if (*s->next == 'f') {
             struct hostent *h = NULL;
-            if (hosts_reverse(&r->core->hosts, family, addr, &h) == ARES_SUCCESS) {
+            if (hosts_reverse(&r->core->hosts, hosts_path(r->cares_hosts), family, addr, &h) == ARES_SUCCESS) {
                 r->payload = host_copy_new(h);
                 r->status = r->payload != NULL ? ARES_SUCCESS : ARES_ENOMEM;
                 hosts_hostent_free(h);
@@ -1316,7 +1346,7 @@ static void ni_next(ares_channel ch, request *r)
     for (; *s->next; s->next++) {
         if (*s->next == 'f') {
             struct hostent *h = NULL;
-            if (hosts_reverse(&r->core->hosts, family, addr, &h) == ARES_SUCCESS) {
+            if (hosts_reverse(&r->core->hosts, hosts_path(r->cares_hosts), family, addr, &h) == ARES_SUCCESS) {
                 ni_from_file(ch, r, h);
                 hosts_hostent_free(h);
                 return;
@@ -1365,7 +1395,8 @@ static void issue_nameinfo(ares_channel ch, request *r, void *arg)
 static int sockaddr_arg(PyObject *address, nameinfo_args *n)
 {
     PyObject *ip;
-    long port, flowinfo = 0, scope_id = 0;
+    long port;
+    uint32_t flowinfo = 0, scope_id = 0;
     int family;
     unsigned char addr[16];
 
@@ -1395,8 +1426,8 @@ static int sockaddr_arg(PyObject *address, nameinfo_args *n)
     if (ctype_int_option(PySequence_Fast_GET_ITEM(seq, 1), "port", 0, 65535, 0, 65535, &port) != 1)
         goto bad_port;
     if (size == 4 &&
-        (ctype_int_option(PySequence_Fast_GET_ITEM(seq, 2), "flowinfo", 0, 0xFFFFFFFFL, 0, 0xFFFFF, &flowinfo) < 0 ||
-         ctype_int_option(PySequence_Fast_GET_ITEM(seq, 3), "scope_id", 0, 0xFFFFFFFFL, 0, 0xFFFFFFFFL, &scope_id) < 0))
+        (ctype_u32_option(PySequence_Fast_GET_ITEM(seq, 2), "flowinfo", 0xFFFFF, &flowinfo) < 0 ||
+         ctype_u32_option(PySequence_Fast_GET_ITEM(seq, 3), "scope_id", UINT32_MAX, &scope_id) < 0))
         goto fail;
     Py_DECREF(seq);
     memset(&n->sa, 0, sizeof(n->sa));
@@ -1410,8 +1441,8 @@ static int sockaddr_arg(PyObject *address, nameinfo_args *n)
         struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&n->sa;
         s6->sin6_family = AF_INET6;
         s6->sin6_port = htons((unsigned short)port);
-        s6->sin6_flowinfo = htonl((uint32_t)flowinfo);
-        s6->sin6_scope_id = (uint32_t)scope_id;
+        s6->sin6_flowinfo = htonl(flowinfo);
+        s6->sin6_scope_id = scope_id;
         memcpy(&s6->sin6_addr, addr, 16);
         n->len = sizeof(*s6);
     }

@@ -38,11 +38,10 @@ struct hosts_cache {
     char **alias_store;
 };
 
-const char *hosts_path(void)
+const char *hosts_path(const char *cares_hosts)
 {
     /* c-ares 1.18 uses $CARES_HOSTS whenever it is set (pycares_ng asks with ARES_AI_ENVHOSTS). */
-    const char *env = getenv("CARES_HOSTS");
-    return env != NULL ? env : HOSTS_FILE;
+    return cares_hosts != NULL ? cares_hosts : HOSTS_FILE;
 }
 
 static int is_space(char ch)
@@ -406,9 +405,8 @@ static int same_stat(const struct stat *a, const struct stat *b)
 }
 
 /* The current parse of the file: one stat() when nothing changed. ENOTFOUND: no such file. */
-static int cache_get(hosts_cache **cp, hosts_cache **out)
+static int cache_get(hosts_cache **cp, const char *path, hosts_cache **out)
 {
-    const char *path = hosts_path();
     hosts_cache *c = *cp;
     if (c == NULL) {
         if ((c = calloc(1, sizeof(*c))) == NULL)
@@ -526,11 +524,11 @@ static int add_cname(struct ares_addrinfo_cname ***tail, const char *alias, cons
     return 0;
 }
 
-int hosts_forward(hosts_cache **cache, const char *name, int family, int want_cname, struct ares_addrinfo **out)
+int hosts_forward(hosts_cache **cache, const char *path, const char *name, int family, int want_cname, struct ares_addrinfo **out)
 {
     hosts_cache *c = NULL;
     *out = NULL;
-    int rc = cache_get(cache, &c);
+    int rc = cache_get(cache, path, &c);
     if (rc != ARES_SUCCESS)
         return rc; /* no file: not even localhost's fallback, as in c-ares */
     struct ares_addrinfo *ai = calloc(1, sizeof(*ai));
@@ -580,11 +578,11 @@ void hosts_hostent_free(struct hostent *h)
     free(h); /* one block */
 }
 
-int hosts_reverse(hosts_cache **cache, int family, const void *addr, struct hostent **out)
+int hosts_reverse(hosts_cache **cache, const char *path, int family, const void *addr, struct hostent **out)
 {
     hosts_cache *c = NULL;
     *out = NULL;
-    int rc = cache_get(cache, &c);
+    int rc = cache_get(cache, path, &c);
     if (rc != ARES_SUCCESS)
         return rc;
     for (size_t i = 0; i < c->nlines; i++) {

@@ -1,6 +1,7 @@
 /* pycares_ng._core: module definition, state, constants and module-level functions. */
 #include "module.h"
 
+#include <errno.h>
 #include <limits.h>
 
 #include <dlfcn.h>
@@ -157,18 +158,6 @@ static PyObject *mod_shutdown(PyObject *module, PyObject *unused)
     Py_RETURN_NONE;
 }
 
-static PyObject *mod_before_fork(PyObject *module, PyObject *unused)
-{
-    channels_before_fork(get_module_state(module));
-    Py_RETURN_NONE;
-}
-
-static PyObject *mod_after_fork_parent(PyObject *module, PyObject *unused)
-{
-    channels_after_fork_parent(get_module_state(module));
-    Py_RETURN_NONE;
-}
-
 static PyObject *mod_after_fork_child(PyObject *module, PyObject *unused)
 {
     channels_after_fork_child(get_module_state(module));
@@ -176,9 +165,6 @@ static PyObject *mod_after_fork_child(PyObject *module, PyObject *unused)
 }
 
 static PyMethodDef module_methods[] = {
-    {"_before_fork", mod_before_fork, METH_NOARGS, "_before_fork()\n--\n\nos.register_at_fork(before=...) hook."},
-    {"_after_fork_parent", mod_after_fork_parent, METH_NOARGS,
-     "_after_fork_parent()\n--\n\nos.register_at_fork(after_in_parent=...) hook."},
     {"_after_fork_child", mod_after_fork_child, METH_NOARGS,
      "_after_fork_child()\n--\n\nos.register_at_fork(after_in_child=...) hook: channels start fresh."},
     {"_shutdown", mod_shutdown, METH_NOARGS,
@@ -256,7 +242,13 @@ static int module_exec(PyObject *module)
         PyErr_Format(PyExc_ImportError, "pycares_ng needs c-ares 1.18 or newer at run time, but loaded %s", version);
         return -1;
     }
-    int rc = ares_library_init(ARES_LIB_INIT_ALL);
+    int rc = fork_handlers_install();
+    if (rc != 0) {
+        errno = rc;
+        PyErr_SetFromErrno(PyExc_ImportError);
+        return -1;
+    }
+    rc = ares_library_init(ARES_LIB_INIT_ALL);
     if (rc != ARES_SUCCESS) {
         PyErr_Format(PyExc_ImportError, "ares_library_init failed: %s", ares_strerror(rc));
         return -1;

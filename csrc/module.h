@@ -34,8 +34,6 @@ typedef struct {
     PyObject *idna_encoder;   /* pycares_ng.utils._encode_idna, imported on first non-ASCII name */
     PyObject *af_inet, *af_inet6; /* socket.AF_INET / AF_INET6 (AddressFamily), on first use */
     struct chan_core *channels;  /* every open channel: fork hooks and exit walk it (GIL) */
-    struct chan_core **fork_locked; /* channels locked by the before-fork hook */
-    int nfork_locked;
 } module_state;
 
 extern PyModuleDef pycares_ng_module;

@@ -32,8 +32,10 @@ def install_as_pycares() -> None:
 # starts tearing itself down, so no I/O thread ever needs the GIL of a dying interpreter.
 _atexit.register(_core._shutdown)
 # In a forked child every open channel starts fresh (see docs/threads.rst): no reinit() needed.
-_os.register_at_fork(before=_core._before_fork, after_in_parent=_core._after_fork_parent,
-                     after_in_child=_core._after_fork_child)
+# The channel locks are taken inside fork() itself (pthread_atfork, after every Python hook), so
+# no hook of this kind, whenever registered, ever finds a channel locked; this one starts the
+# child's channels afresh (the first call on a channel does it too, if an earlier hook comes first).
+_os.register_at_fork(after_in_child=_core._after_fork_child)
 
 # Spelled out (not computed) so that type checkers see what is exported: every public name of
 # the C core except strerror (see pycares_ng.errno), then the Python layer's.

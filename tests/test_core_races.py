@@ -175,3 +175,160 @@ def test_stayopen_event_thread_times_out_every_query():
     finally:
         ch.close()
         sink.close()
+
+
+@pytest.mark.parametrize("event_thread", [False, True])
+def test_close_waiting_for_another_threads_delivery_can_be_interrupted(event_thread):
+    """close() waits for the callbacks another thread is delivering (a thread that drives the
+    channel, or its I/O thread); that wait checks signals: a KeyboardInterrupt (here from a
+    SIGALRM handler) ends it at once. The channel stays closed and no callback is lost: the
+    delivering thread still runs each one once, and a later close() returns when it is done."""
+    out = run_child(SILENT + f"EVENT_THREAD = {event_thread!r}\n" + """
+import signal, threading, time, pycares_ng
+ch = pycares_ng.Channel(servers=["127.0.0.1:%d" % PORT], timeout=0.1, tries=1, resolvconf_path=RC,
+                        event_thread=EVENT_THREAD)
+calls = []
+in_slow = threading.Event()
+
+def slow(result, errno):
+    calls.append("slow")
+    in_slow.set()
+    time.sleep(1.5)
+
+ch.query("slow.test", pycares_ng.QUERY_TYPE_A, slow)
+
+def drive():
+    while not in_slow.is_set() and not EVENT_THREAD:
+        ch.process_fd(pycares_ng.ARES_SOCKET_BAD, pycares_ng.ARES_SOCKET_BAD)
+        time.sleep(0.01)
+
+driver = threading.Thread(target=drive)
+driver.start()
+assert in_slow.wait(5.0)
+ch.query("late.test", pycares_ng.QUERY_TYPE_A, lambda r, e: calls.append(("late", e)))
+
+def on_alarm(signum, frame):
+    raise KeyboardInterrupt
+
+signal.signal(signal.SIGALRM, on_alarm)
+signal.setitimer(signal.ITIMER_REAL, 0.2)
+started = time.monotonic()
+try:
+    ch.close()
+except KeyboardInterrupt:
+    interrupted = time.monotonic() - started
+else:
+    raise AssertionError("close() was not interrupted")
+assert interrupted < 1.0, interrupted
+assert ch.closed
+ch.close()  # waits for the driver's delivery to finish
+assert calls == ["slow", ("late", pycares_ng.errno.ARES_ECANCELLED)], calls
+driver.join(5)
+assert calls == ["slow", ("late", pycares_ng.errno.ARES_ECANCELLED)], calls
+print("ok")
+""")
+    assert out.strip() == "ok"
+
+
+def test_a_result_that_cannot_be_built_reports_the_error_not_enomem():
+    """Building a result may fail for another reason than memory (here: the socket module, whose
+    AF_INET the addrinfo nodes carry, cannot be imported). The exception goes to
+    sys.unraisablehook and the callback gets ARES_EBADRESP, not ARES_ENOMEM."""
+    out = run_child("""
+import sys, pycares_ng
+seen = []
+sys.unraisablehook = lambda u: seen.append(u.exc_type.__name__)
+ch = pycares_ng.Channel(servers=["127.0.0.1:9"], resolvconf_path="/dev/null")
+calls = []
+saved = sys.modules.pop("socket")
+sys.modules["socket"] = None  # "import socket" raises ImportError
+try:
+    ch.getaddrinfo("127.0.0.1", 80, lambda r, e: calls.append((r, e)))
+finally:
+    sys.modules["socket"] = saved
+ch.getaddrinfo("127.0.0.1", 80, lambda r, e: calls.append((r, e)))
+ch.close()
+assert calls[0] == (None, pycares_ng.errno.ARES_EBADRESP), calls
+assert calls[1][1] is None and calls[1][0].nodes, calls
+assert seen == ["ModuleNotFoundError"], seen
+print("ok")
+""")
+    assert out.strip() == "ok"
+
+
+def test_hostaliases_file_is_read_without_the_gil(tmp_path):
+    """HOSTALIASES names a FIFO nobody writes to yet: a getaddrinfo() or search() of a dotless
+    name blocks in the fopen() of it (pycares_ng's own alias step, then libcares' own), and other
+    threads go on running Python meanwhile (the GIL is released around both). A Python thread
+    feeds the FIFO, for as many reads as it takes, and the lookups complete."""
+    fifo = tmp_path / "aliases"
+    import os
+    os.mkfifo(fifo)
+    out = run_child(f"""
+import os, threading, time
+os.environ["HOSTALIASES"] = {str(fifo)!r}
+import pycares_ng
+ch = pycares_ng.Channel(servers=["127.0.0.1:9"], resolvconf_path="/dev/null", lookups="b", timeout=0.2, tries=1)
+calls = []
+
+def lookups():
+    ch.getaddrinfo("shorty", 80, lambda r, e: calls.append(e))
+    ch.search("shorty", pycares_ng.QUERY_TYPE_A, lambda r, e: calls.append(e))
+
+t = threading.Thread(target=lookups)
+t.start()
+ticks = 0
+deadline = time.monotonic() + 0.3
+while time.monotonic() < deadline:
+    ticks += 1
+    time.sleep(0.001)
+assert t.is_alive()  # still inside the first fopen()
+assert ticks > 10, ticks  # the main thread ran meanwhile
+
+def feed():  # a Python thread: it needs the GIL for each open()
+    while t.is_alive():
+        try:
+            fd = os.open({str(fifo)!r}, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:  # no reader yet
+            time.sleep(0.005)
+            continue
+        os.write(fd, b"shorty target.invalid\\n")
+        os.close(fd)
+        time.sleep(0.005)
+
+feeder = threading.Thread(target=feed)
+feeder.start()
+t.join(10)
+assert not t.is_alive()
+feeder.join(5)
+ch.close()
+assert len(calls) == 2, calls
+print("ok")
+""")
+    assert out.strip() == "ok"
+
+
+def test_c_source_never_takes_the_gil_back_holding_a_lock():
+    """A lint of csrc/: inside every Py_BEGIN_ALLOW_THREADS ... Py_END_ALLOW_THREADS block, every
+    mutex locked is unlocked again before the GIL is taken back. A thread that holds a channel
+    lock while it waits for the GIL deadlocks fork(), whose prepare handler takes every channel
+    lock while the forking thread holds the GIL (issue 10, item 6)."""
+    import re
+    from pathlib import Path
+
+    csrc = Path(__file__).resolve().parent.parent / "csrc"
+    blocks = 0
+    for path in sorted(csrc.glob("*.c")):
+        text = path.read_text()
+        for m in re.finditer(r"Py_BEGIN_ALLOW_THREADS(.*?)Py_END_ALLOW_THREADS", text, re.S):
+            body = m.group(1)
+            locks = len(re.findall(r"pthread_mutex_(?:lock|trylock)\s*\(", body))
+            unlocks = len(re.findall(r"pthread_mutex_unlock\s*\(", body))
+            line = text.count("\n", 0, m.start()) + 1
+            assert locks == unlocks, f"{path.name}:{line}: the GIL is taken back with a mutex held"
+            # a condition wait takes its mutex back: it must be one this block locked (and unlocks)
+            for mutex in re.findall(r"pthread_cond_(?:timed)?wait\s*\(\s*[^,]+,\s*([^,)]+)", body):
+                assert re.search(r"pthread_mutex_lock\s*\(\s*" + re.escape(mutex.strip()), body), \
+                    f"{path.name}:{line}: a condition wait on {mutex.strip()} locked outside the block"
+            blocks += 1
+    assert blocks >= 5

@@ -817,6 +817,19 @@ def test_getnameinfo_bad_address(fault_server, address, exc):
     assert len(cb) == 0 and fault_server.queries == []
 
 
+def test_getnameinfo_takes_the_whole_uint32_range(fault_server):
+    """flowinfo up to 20 bits and scope_id up to 2**32 - 1 are accepted (bounds that a C long
+    holds on ILP32 too: 0xFFFFFFFF as a long is -1 there, which once refused every value)."""
+    cb = Collector()
+    flags = pycares_ng.ARES_NI_NUMERICHOST | pycares_ng.ARES_NI_NUMERICSERV
+    with make_channel(fault_server.address) as ch:
+        ch.getnameinfo(("2001:db8::1", 80, 0xFFFFF, 0xFFFFFFFF), flags, cb.cb)
+        ch.getnameinfo(("2001:db8::1", 80, 0, 0), flags, cb.cb)
+        assert run_until(ch, lambda: len(cb) >= 2, 5.0)
+    assert [e for _, e in cb.calls] == [None, None], cb.calls
+    assert fault_server.queries == []
+
+
 NOFQDN_SCRIPT = r'''
 import json, socket, subprocess, sys
 spec = json.loads(sys.argv[1])
@@ -1116,6 +1129,21 @@ def test_hosts_file_steps_do_not_leak(hosts_file, fault_server):
     assert calls[0] == 7000
     assert sys.getrefcount(callback) == refs
     assert c_growth is None or c_growth < 64 * 1024, f"C heap grew by {c_growth} bytes over 7,000 requests"
+    # Refused by the closed channel after the request was made (it names the hosts file as it
+    # starts): nothing kept either.
+    heap = _c_heap_in_use()
+    for _ in range(1000):
+        for call in (lambda: ch.getaddrinfo("multi.hosts.test", 80, callback),
+                     lambda: ch.gethostbyname("v6only.hosts.test", AF_INET, callback),
+                     lambda: ch.gethostbyaddr("192.0.2.101", callback),
+                     lambda: ch.getnameinfo(("192.0.2.200", 53), NI["LOOKUPHOST"], callback)):
+            with pytest.raises(RuntimeError):
+                call()
+    gc.collect()
+    c_growth = None if heap is None else _c_heap_in_use() - heap
+    assert calls[0] == 7000
+    assert sys.getrefcount(callback) == refs
+    assert c_growth is None or c_growth < 64 * 1024, f"C heap grew by {c_growth} bytes over 4,000 refusals"
 
 
 def test_literal_callback_exception_goes_to_unraisablehook(fault_server, unraisable):
