@@ -709,7 +709,10 @@ static int cares_port(const char *service, int aflags, int *port)
     *port = 0;
     if (service == NULL)
         return ARES_SUCCESS;
-    if (!(aflags & ARES_AI_NUMERICSERV)) {
+    /* Digits only cannot be a service name (RFC 6335: names contain a letter), so "80" skips
+     * the NSS lookup, which parses /etc/services on every call (most of getaddrinfo's cost). */
+    int digits = service[0] != '\0' && strspn(service, "0123456789") == strlen(service);
+    if (!(aflags & ARES_AI_NUMERICSERV) && !digits) {
         struct servent se, *found = NULL;
         char buf[4096];
         int rc;
