@@ -33,6 +33,9 @@ typedef struct generation {
      * ($PYCARES_NG_LIBCARES_ONLY, read when the generation is made): what the tests compare
      * pycares_ng's own steps with. */
     int libcares_only;
+    /* dnsrec searches (dnsrec.c): the query message ares_search would build, from the flags
+     * libcares settled on, read once. */
+    int query_flags_known, query_rd, query_edns;
 } generation;
 
 struct chan_core;
@@ -50,6 +53,7 @@ typedef struct request {
     void *extra;                    /* host lookups: what the caller asked, kept for the result (host.c) */
     void *steps;                    /* host lookups done in steps (hosts file, then libcares …) (host.c) */
     int alen, status, qtype, kind;
+    int reply_form;                 /* abuf holds a raw reply or a compact copy (dnsrec.h) */
 } request;
 
 typedef struct {
@@ -85,6 +89,7 @@ typedef struct chan_core {
     PyObject *sock_state_cb;        /* GIL */
     int want_sock_events;
     int face;                       /* 4, or 5 for pycares_ng.v5's Channel: its result classes */
+    int dnsrec;                     /* queries go through c-ares' dnsrec API (dnsrec.h) */
     /* What a fresh generation is built from. */
     struct ares_options opts;
     int optmask;
