@@ -10,8 +10,11 @@
  *
  * Modes:
  *   legacy  ares_query() + ares_parse_a_reply()                       (c-ares >= 1.18)
- *   dnsrec  ares_query_dnsrec() + ares_dns_rr_get_addr()/get_ttl()    (c-ares >= 1.28),
- *           with the query cache off (ARES_OPT_QUERY_CACHE, qcache_max_ttl = 0)
+ *   dnsrec  ares_query_dnsrec() + ares_dns_rr_get_addr()/get_ttl()    (c-ares >= 1.28)
+ * Query cache (c-ares >= 1.23, ARES_OPT_QUERY_CACHE): --qcache off (qcache_max_ttl = 0), on
+ * (the library's default, 3600 s) or default (the option not passed). Default: off in dnsrec
+ * mode, default in legacy mode. Every name is distinct, so the cache never answers: "on" only
+ * adds the cost of filling it.
  *
  * It never reads /etc/resolv.conf: the channel is initialised with ARES_OPT_RESOLVCONF pointing
  * at an empty temporary file and the servers are set explicitly with ares_set_servers_ports_csv()
@@ -256,7 +259,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: c_client --server IP --port PORT [--n N] [--inflight K] [--mode legacy|dnsrec]\n"
             "                [--names-file FILE | --prefix n --domain bench.test]\n"
-            "                [--rcvbuf BYTES] [--timeout-ms MS] [--tries T]\n"
+            "                [--rcvbuf BYTES] [--timeout-ms MS] [--tries T] [--qcache on|off|default]\n"
             "       c_client --version   (prints the linked c-ares version and library file)\n");
     exit(2);
 }
@@ -275,12 +278,13 @@ int main(int argc, char **argv)
         {"rcvbuf", required_argument, NULL, 'r'},
         {"timeout-ms", required_argument, NULL, 't'},
         {"tries", required_argument, NULL, 'T'},
+        {"qcache", required_argument, NULL, 'q'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *server = "127.0.0.1", *names_file = NULL, *prefix = "n", *domain = "bench.test";
-    const char *mode = "legacy";
+    const char *mode = "legacy", *qcache = NULL;
     long port = 0, n = 20000, inflight = 100, rcvbuf = 4L << 20, timeout = -1, tries = -1;
     void (*send_one)(struct bench *, const char *) = send_legacy;
     struct bench b;
@@ -305,6 +309,7 @@ int main(int argc, char **argv)
         case 'r': rcvbuf = strtol(optarg, NULL, 10); break;
         case 't': timeout = strtol(optarg, NULL, 10); break;
         case 'T': tries = strtol(optarg, NULL, 10); break;
+        case 'q': qcache = optarg; break;
         case 'V': printf("%s %s\n", ares_version(NULL), cares_library_path()); return 0;
         default: usage();
         }
@@ -351,12 +356,22 @@ int main(int argc, char **argv)
         opts.tries = (int)tries;
         optmask |= ARES_OPT_TRIES;
     }
-#if HAVE_DNSREC
-    if (send_one == send_dnsrec) {
-        opts.qcache_max_ttl = 0; /* query cache off */
+    if (qcache == NULL)
+        qcache = strcmp(mode, "dnsrec") == 0 ? "off" : "default";
+    if (strcmp(qcache, "default") != 0) {
+#ifdef ARES_OPT_QUERY_CACHE
+        if (strcmp(qcache, "off") == 0)
+            opts.qcache_max_ttl = 0;
+        else if (strcmp(qcache, "on") == 0)
+            opts.qcache_max_ttl = 3600;
+        else
+            usage();
         optmask |= ARES_OPT_QUERY_CACHE;
-    }
+#else
+        if (strcmp(qcache, "off") != 0)
+            die("--qcache on needs c-ares >= 1.23", ares_version(NULL));
 #endif
+    }
     rc = ares_init_options(&b.channel, &opts, optmask);
     unlink(rcpath);
     if (rc != ARES_SUCCESS)
@@ -409,11 +424,11 @@ int main(int argc, char **argv)
     user = seconds(&ru1.ru_utime) - seconds(&ru0.ru_utime);
     sys = seconds(&ru1.ru_stime) - seconds(&ru0.ru_stime);
 
-    printf("{\"client\": \"c\", \"api\": \"%s\", \"cares\": \"%s\", \"n\": %ld, \"inflight\": %ld, "
+    printf("{\"client\": \"c\", \"api\": \"%s\", \"qcache\": \"%s\", \"cares\": \"%s\", \"n\": %ld, \"inflight\": %ld, "
            "\"ok\": %ld, \"failed\": %ld, \"wall_s\": %.6f, \"cpu_user_s\": %.6f, "
            "\"cpu_sys_s\": %.6f, \"qps\": %.1f, \"cpu_us_per_query\": %.3f, \"checksum\": %llu, "
            "\"cares_lib\": \"%s\"}\n",
-           mode, ares_version(NULL), b.n, inflight, b.ok, b.failed, wall, user, sys,
+           mode, qcache, ares_version(NULL), b.n, inflight, b.ok, b.failed, wall, user, sys,
            wall > 0 ? (double)b.n / wall : 0.0, (user + sys) * 1e6 / (double)b.n, b.checksum, cares_library_path());
 
     ares_destroy(b.channel);

@@ -1,4 +1,5 @@
-"""The benchmark workload for any module with the pycares 4.x API.
+"""The benchmark workload for pycares-like modules: the pycares 4.x API (pycares 4, pycares_ng),
+the pycares 5.x API (pycares 5, pycares_ng.v5) and cyares' (futures).
 
 Resolves N distinct A names (n0 … nN-1.bench.test) against one loopback server, keeping K
 queries in flight, and prints one JSON object — the same workload and output as c_client.c.
@@ -10,6 +11,11 @@ The loop below is what a user of the pycares API writes: sock_state_cb keeps a `
 `process_read_fd` / `process_write_fd` (or `process_fd`), and `process_fd(BAD, BAD)` runs the
 timers when the wait times out.  Its per-query cost is part of what is measured, so it is kept
 tight, but nothing is done that an ordinary user would not do.
+
+With --event-thread the channel runs its own I/O thread (pycares_ng, pycares 5, cyares): the main
+thread sends; a callback that sees the number in flight fall to K/2 wakes it to send K/2 more
+(one wake-up per K/2 answers, not one per answer; pycares 5 cannot take a query from inside its
+callbacks).
 
 CPU time is resource.getrusage(RUSAGE_SELF) over the resolve phase only.
 """
@@ -24,6 +30,7 @@ import resource
 import selectors
 import sys
 import tempfile
+import threading
 import time
 
 
@@ -40,7 +47,22 @@ def parse_args(argv=None):
     p.add_argument("--rcvbuf", type=int, default=4 << 20, help="socket_receive_buffer_size")
     p.add_argument("--timeout", type=float, help="Channel(timeout=...) in seconds; default: library's")
     p.add_argument("--tries", type=int, help="Channel(tries=...); default: library's")
+    p.add_argument("--api", choices=["auto", "v4", "v5", "cyares"], default="auto",
+                   help="the module's API (auto: cyares for cyares, v5 for pycares 5.x and pycares_ng.v5)")
+    p.add_argument("--event-thread", action="store_true", help="the channel's own I/O thread drives it")
+    p.add_argument("--qcache-max-ttl", type=int,
+                   help="Channel(qcache_max_ttl=...) (pycares_ng only); default: library's")
     return p.parse_args(argv)
+
+
+def detect_api(mod, args):
+    if args.api != "auto":
+        return args.api
+    if mod.__name__.startswith("cyares"):
+        return "cyares"
+    if mod.__name__.endswith(".v5") or str(getattr(mod, "__version__", "")).startswith("5."):
+        return "v5"
+    return "v4"
 
 
 def load_names(args):
@@ -56,6 +78,8 @@ def load_names(args):
 def module_versions(mod):
     version = getattr(mod, "__version__", None) or "?"
     cares = getattr(mod, "ARES_VERSION", None)
+    if cares is None and hasattr(mod, "get_ares_version"):  # cyares
+        cares = mod.get_ares_version()
     if isinstance(cares, bytes):
         cares = cares.decode()
     return version, cares
@@ -74,7 +98,8 @@ def cares_library_path(mod):
                     mapped.add(fields[5].strip())
     except OSError:
         return None
-    libs = sorted(p for p in mapped if os.path.basename(p).startswith("libcares"))
+    # libcares*.so, or pycares 4's _cares.abi3.so when another binding links it (run.py --ng-on-pycares4)
+    libs = sorted(p for p in mapped if os.path.basename(p).startswith(("libcares", "_cares.")))
     if libs:
         return os.path.realpath(libs[0])
     prefix = mod.__name__ + "."
@@ -86,7 +111,8 @@ def cares_library_path(mod):
 
 
 def run(mod, args, names):
-    BAD = mod.ARES_SOCKET_BAD
+    api = detect_api(mod, args)
+    BAD = getattr(mod, "ARES_SOCKET_BAD", getattr(mod, "CYARES_SOCKET_BAD", -1))
     EVENT_READ, EVENT_WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
     sel = selectors.DefaultSelector()
 
@@ -112,9 +138,17 @@ def run(mod, args, names):
         udp_port=args.port,
         tcp_port=args.port,
         socket_receive_buffer_size=args.rcvbuf,
-        sock_state_cb=sock_state_cb,
         resolvconf_path=resolvconf,
     )
+    if api == "v5":  # pycares 5 (c-ares 1.34): "ip:port"
+        kwargs["servers"] = [f"{args.server}:{args.port}"]
+    if args.event_thread:
+        if api != "v5":  # pycares 5 runs its event thread when sock_state_cb is left out
+            kwargs["event_thread"] = True
+    else:
+        kwargs["sock_state_cb"] = sock_state_cb
+    if args.qcache_max_ttl is not None:
+        kwargs["qcache_max_ttl"] = args.qcache_max_ttl
     if args.timeout is not None:
         kwargs["timeout"] = args.timeout
     if args.tries is not None:
@@ -126,19 +160,53 @@ def run(mod, args, names):
 
     n = len(names)
     done = ok = failed = ttl_sum = 0
+    threaded = args.event_thread
+    refill = threading.Event()
+    low = args.inflight // 2
+    sent = 0
 
-    def callback(result, error):
+    def count(good, ttls):
         nonlocal done, ok, failed, ttl_sum
         done += 1
-        if error is None and result:
+        if good:
             ok += 1
-            for record in result:  # touch what a user reads: address and TTL
-                ttl_sum += record.ttl + len(record.host)
+            ttl_sum += ttls
         else:
             failed += 1
+        if threaded and (done >= n or sent - done <= low):
+            refill.set()
 
-    query = channel.query
+    def callback(result, error):  # pycares 4 API: a list of records with host and ttl
+        if error is None and result:
+            count(True, sum(record.ttl + len(record.host) for record in result))
+        else:
+            count(False, 0)
+
+    def callback5(result, error):  # pycares 5 API: DNSResult; record.data.addr and record.ttl
+        if error is None and result is not None and result.answer:
+            count(True, sum(record.ttl + len(record.data.addr) for record in result.answer))
+        else:
+            count(False, 0)
+
+    def callback_future(future):  # cyares: a future of a DNSResult
+        try:
+            result = future.result()
+        except Exception:
+            count(False, 0)
+            return
+        if result is not None and result.answer:
+            count(True, sum(record.ttl + len(record.data.addr) for record in result.answer))
+        else:
+            count(False, 0)
+
     qtype = mod.QUERY_TYPE_A
+    if api == "v4":
+        query = channel.query
+    else:
+        cb = callback5 if api == "v5" else callback_future
+
+        def query(name, qtype, _callback, _query=channel.query, _cb=cb):
+            _query(name, qtype, callback=_cb)
     process_fd = channel.process_fd
     process_read_fd = getattr(channel, "process_read_fd", None)
     process_write_fd = getattr(channel, "process_write_fd", None)
@@ -152,8 +220,20 @@ def run(mod, args, names):
     ru0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
 
-    sent = 0
-    while done < n:
+    if threaded:
+        # only this thread moves `sent`, only the callbacks (one at a time) move `done`
+        while sent < n:
+            end = min(n, done + limit)
+            while sent < end:
+                query(names[sent], qtype, callback)
+                sent += 1
+            if sent < n:
+                refill.wait()
+                refill.clear()
+        while done < n:
+            refill.wait(1.0)
+            refill.clear()
+    while not threaded and done < n:
         in_flight = sent - done
         while sent < n and in_flight < limit:
             query(names[sent], qtype, callback)
@@ -200,7 +280,9 @@ def main(argv=None):
     mod = importlib.import_module(args.module)
     version, cares = module_versions(mod)
     names = load_names(args)
-    result = {"client": f"{args.module} {version}", "api": "query", "cares": cares,
+    api = detect_api(mod, args)
+    result = {"client": f"{args.module} {version}", "api": api + ("/event-thread" if args.event_thread else ""),
+              "cares": cares,
               "python": sys.version.split()[0]}
     result.update(run(mod, args, names))
     result["cares_lib"] = cares_library_path(mod)

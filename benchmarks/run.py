@@ -13,7 +13,14 @@ the median kept:
   pycares 4.11 bundles (so that pycares 4.11, too, is compared with C on its very own build);
 * pycares_ng from one or more interpreters (`--ng-python [LABEL=]PATH`, repeatable, e.g. one
   per c-ares era it was built against); default: this interpreter, if it imports pycares_ng;
-* pycares 4.11.0 from PyPI in its own venv (benchmarks/.venv-pycares4, created on demand);
+* pycares 4.11.0, pycares 5.2.1 and cyares 0.10.0 from PyPI, each in its own venv
+  (benchmarks/.venv-pycares4, .venv-pycares5, .venv-cyares, created on first use);
+* every C client in legacy (ares_query) and dnsrec (ares_query_dnsrec, c-ares >= 1.28) mode,
+  with the query cache off and on (c-ares >= 1.23); pycares_ng with the library's default cache,
+  with qcache_max_ttl=0, and on its event thread; pycares 5 and cyares with sock_state_cb and on
+  their event threads;
+* with `--callgrind`: instructions per query of every client under callgrind, from two runs of
+  different sizes (start-up cancels out);
 * with `--asyncio`: the same workload on an asyncio loop (`asyncio_client.py`), pycares_ng's
   asyncio backend (`DNSResolver`) from every pycares_ng interpreter next to aiodns from PyPI in
   its own venv (benchmarks/.venv-aiodns, created on demand), on the loops of `--asyncio-loop`.
@@ -46,8 +53,11 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 BUILD = HERE / "build"
 RESULTS = HERE / "results"
-DEFAULT_PREFIX_134 = Path("/work/cares-1.34")
+DEFAULT_PREFIXES_134 = [Path("/opt/pycares-ng/cares-1.34"), Path("/work/cares-1.34")]
 PYCARES4_VERSION = "4.11.0"
+PYCARES5_VERSION = "5.2.1"
+CYARES_VERSION = "0.10.0"
+GOAL_RATIO_DNSREC = 1.15   # instructions/query vs the C dnsrec client, same library and cache setting
 GOAL_RATIO = 1.35
 AIODNS_SPEC = "aiodns==3.6.1"  # the aiodns 3.x API that pycares_ng.backends.asyncio mirrors
 GOAL_RATIO_AIODNS = 0.4
@@ -135,6 +145,27 @@ def build_c_client_on_pycares4(python: str, headers: Path) -> Path:
                                          f"-Wl,-rpath,{Path(so).parent}:{libdir}"])
 
 
+def build_ng_on_pycares4(ng_python: str, py4: str, headers: Path) -> Path:
+    """pycares_ng installed (pip --target) into benchmarks/build/ng-on-pycares4, linked against the
+    c-ares that pycares 4.x bundles (its _cares.abi3.so exports c-ares' symbols and has no SONAME,
+    so the extension records its path): pycares_ng and pycares 4.11 on the very same c-ares build."""
+    so = subprocess.run([py4, "-c", "import pycares._cares as m; print(m.__file__)"], check=True,
+                        capture_output=True, text=True).stdout.strip()
+    version = module_cares_version(py4, "pycares")
+    prefix = BUILD / "pycares4-cares-prefix"
+    (prefix / "lib" / "pkgconfig").mkdir(parents=True, exist_ok=True)
+    (prefix / "lib" / "pkgconfig" / "libcares.pc").write_text(
+        f"Name: c-ares\nDescription: c-ares {version} as bundled in {so}\nVersion: {version}\n"
+        f"Cflags: -I{headers}\nLibs: {so}\n")
+    target = BUILD / "ng-on-pycares4"
+    shutil.rmtree(target, ignore_errors=True)
+    env = dict(os.environ, PYCARES_NG_CARES_PREFIX=str(prefix))
+    log(f"build: pycares_ng into {target} against {so}")
+    subprocess.run([ng_python, "-m", "pip", "install", "-q", "--no-deps", "--target",
+                    str(target), str(REPO)], check=True, env=env)
+    return target
+
+
 def c_client_identity(exe: Path) -> tuple[str, str]:
     """(c-ares version, library file) that the built client runs on."""
     out = subprocess.run([str(exe), "--version"], check=True, capture_output=True, text=True).stdout
@@ -144,16 +175,23 @@ def c_client_identity(exe: Path) -> tuple[str, str]:
 
 # ---------------------------------------------------------------------------------------- Python
 
-def ensure_pycares4_venv(venv: Path) -> Path:
+def ensure_venv(venv: Path, module: str, dist: str, version: str) -> Path:
+    """A venv under benchmarks/ with dist==version from PyPI (made on first use)."""
     py = venv / "bin" / "python"
-    probe = [str(py), "-c", f"import pycares, sys; sys.exit(pycares.__version__ != '{PYCARES4_VERSION}')"]
+    check = (f"import {module}, sys, importlib.metadata as md; "
+             f"sys.exit(md.version({dist!r}) != {version!r})")
+    probe = [str(py), "-c", check]
     if py.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
         return py
-    log(f"creating {venv} with pycares=={PYCARES4_VERSION}")
+    log(f"creating {venv} with {dist}=={version}")
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    subprocess.run([str(py), "-m", "pip", "install", "-q", f"pycares=={PYCARES4_VERSION}"], check=True)
+    subprocess.run([str(py), "-m", "pip", "install", "-q", f"{dist}=={version}"], check=True)
     subprocess.run(probe, check=True)
     return py
+
+
+def ensure_pycares4_venv(venv: Path) -> Path:
+    return ensure_venv(venv, "pycares", "pycares", PYCARES4_VERSION)
 
 
 def ensure_aiodns_venv(venv: Path, spec: str, loops: list[str]) -> Path:
@@ -198,8 +236,12 @@ def can_import(python: str, module: str) -> bool:
 class Client:
     """One thing to measure: a command line that prints the JSON result of one run."""
 
-    def __init__(self, label: str, kind: str, api: str, argv: list[str]):
+    def __init__(self, label: str, kind: str, api: str, argv: list[str], qcache: str = "default",
+                 mode: str = "sock_state_cb", env: dict | None = None):
         self.label, self.kind, self.api, self.argv = label, kind, api, argv
+        self.env = env                     # extra environment (PYTHONPATH of a --target build)
+        self.qcache = qcache               # "on", "off" or "default" (the library's: on from 1.23)
+        self.mode = mode                   # "sock_state_cb" or "event_thread"
         self.cares: str | None = None      # c-ares version
         self.cares_lib: str | None = None  # file the c-ares code is loaded from
         self.version: str | None = None    # what the client says it is
@@ -216,7 +258,7 @@ def run_once(client: Client, port: int, n: int, inflight: int, cpu: int | None) 
             os.sched_setaffinity(0, {cpu})
 
     r = subprocess.run(client.command(port, n, inflight), capture_output=True, text=True,
-                       timeout=600, cwd=HERE, preexec_fn=pin)
+                       timeout=600, cwd=HERE, preexec_fn=pin, env=dict(os.environ, **(client.env or {})))
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
     if not lines:
         raise RuntimeError(f"{client.label}: exit {r.returncode}, no result\n{r.stderr}")
@@ -224,6 +266,28 @@ def run_once(client: Client, port: int, n: int, inflight: int, cpu: int | None) 
     if r.returncode != 0:
         log(f"{client.label}: {result.get('failed')} of {n} queries failed (exit {r.returncode})")
     return result
+
+
+def callgrind_per_query(client: Client, port: int, inflight: int, small: int, big: int,
+                        cpu: int | None) -> float | None:
+    """Instructions per query under callgrind: (I(big) - I(small)) / (big - small), so start-up,
+    imports and channel set-up cancel out."""
+    def pin():
+        if cpu is not None:
+            os.sched_setaffinity(0, {cpu})
+
+    counts = []
+    for n in (small, big):
+        cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+               *client.command(port, n, inflight)]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, cwd=HERE, preexec_fn=pin,
+                           env=dict(os.environ, **(client.env or {})))
+        found = [ln for ln in r.stderr.splitlines() if "Collected :" in ln]
+        if not found:
+            log(f"callgrind {client.label}: no count (exit {r.returncode})\n{r.stderr[-2000:]}")
+            return None
+        counts.append(int(found[-1].split(":")[-1].strip()))
+    return (counts[1] - counts[0]) / (big - small)
 
 
 @functools.lru_cache(maxsize=None)
@@ -241,10 +305,26 @@ def same_library(a: str | None, b: str | None) -> bool:
     return a == b or (_file_digest(a) is not None and _file_digest(a) == _file_digest(b))
 
 
+def effective_qcache(row: dict) -> str:
+    if row["qcache"] != "default":
+        return row["qcache"]
+    return "on" if row["cares"] and version_tuple(row["cares"]) >= (1, 23) else "off"
+
+
+def dnsrec_reference(row: dict, rows: list[dict]) -> dict | None:
+    """The C dnsrec row on the same library file with the same query cache setting."""
+    for r in rows:
+        if (r["kind"] == "c" and r["api"] == "dnsrec" and r["inflight"] == row["inflight"]
+                and effective_qcache(r) == effective_qcache(row) and same_library(row["cares_lib"], r["cares_lib"])):
+            return r
+    return None
+
+
 def reference_for(row: dict, rows: list[dict]) -> tuple[dict | None, str | None]:
     """The C (legacy API) row a binding is compared with: same library file (or an identical
     copy of it), else same version, else same series."""
-    cs = [r for r in rows if r["kind"] == "c" and r["api"] == "legacy" and r["inflight"] == row["inflight"]]
+    cs = [r for r in rows if r["kind"] == "c" and r["api"] == "legacy" and r["inflight"] == row["inflight"]
+          and effective_qcache(r) == effective_qcache(row)]
     for r in cs:
         if same_library(row["cares_lib"], r["cares_lib"]):
             return r, None
@@ -264,13 +344,25 @@ def main(argv=None) -> int:
     p.add_argument("--repeat", type=int, default=3, help="measurements per cell; the median is kept")
     p.add_argument("--inflight", type=int, nargs="+", default=[100, 1000])
     p.add_argument("--cares-prefix", type=Path, action="append", default=[],
-                   help=f"c-ares install prefix for another C client build (repeatable; default "
-                        f"{DEFAULT_PREFIX_134} if it exists)")
+                   help=f"c-ares install prefix for another C client build (repeatable; default: the "
+                        f"first of {', '.join(map(str, DEFAULT_PREFIXES_134))} that exists)")
     p.add_argument("--ng-python", action="append", default=[], metavar="[LABEL=]PATH",
                    help="interpreter that imports pycares_ng (repeatable, e.g. one per c-ares era)")
     p.add_argument("--pycares4-python", help="interpreter with pycares 4.11 (default: own venv)")
     p.add_argument("--pycares4-venv", type=Path, default=HERE / ".venv-pycares4")
     p.add_argument("--no-pycares4", action="store_true", help="skip pycares 4.11")
+    p.add_argument("--no-pycares5", action="store_true", help=f"skip pycares {PYCARES5_VERSION}")
+    p.add_argument("--pycares5-venv", type=Path, default=HERE / ".venv-pycares5")
+    p.add_argument("--no-cyares", action="store_true", help=f"skip cyares {CYARES_VERSION}")
+    p.add_argument("--cyares-venv", type=Path, default=HERE / ".venv-cyares")
+    p.add_argument("--no-event-thread", action="store_true", help="skip the event-thread runs")
+    p.add_argument("--ng-on-pycares4", action="store_true",
+                   help="also build pycares_ng against the c-ares bundled in pycares 4.11 (the first "
+                        "--ng-python builds it) and run it: both bindings on the very same c-ares")
+    p.add_argument("--callgrind", action="store_true",
+                   help="also count instructions per query under callgrind (valgrind), per client")
+    p.add_argument("--callgrind-n", type=int, nargs=2, default=[500, 2500], metavar=("SMALL", "BIG"),
+                   help="the two run sizes whose difference gives instructions/query (default 500 2500)")
     p.add_argument("--no-c-dnsrec", action="store_true",
                    help="skip the C client's ares_query_dnsrec mode (run by default on c-ares >= 1.28, "
                         "query cache off)")
@@ -311,8 +403,16 @@ def main(argv=None) -> int:
         if not can_import(path, "pycares_ng"):
             log(f"{path} cannot import pycares_ng; skipping it")
             continue
-        py_clients.append(Client(f"pycares_ng{' [' + label + ']' if label else ''}", "pycares_ng",
-                                 "query", [path, py_client, "--module", "pycares_ng"]))
+        tag = f" [{label}]" if label else ""
+        argv = [path, py_client, "--module", "pycares_ng"]
+        cares = module_cares_version(path, "pycares_ng") or "0"
+        py_clients.append(Client(f"pycares_ng{tag}", "pycares_ng", "query", argv))
+        if version_tuple(cares) >= (1, 23):
+            py_clients.append(Client(f"pycares_ng{tag} qcache=0", "pycares_ng", "query",
+                                     [*argv, "--qcache-max-ttl", "0"], qcache="off"))
+        if not args.no_event_thread:
+            py_clients.append(Client(f"pycares_ng{tag} event-thread", "pycares_ng", "query",
+                                     [*argv, "--event-thread"], mode="event_thread"))
     if args.asyncio:
         asyncio_client = str(HERE / "asyncio_client.py")
         for c in list(py_clients):
@@ -339,10 +439,24 @@ def main(argv=None) -> int:
         py4 = args.pycares4_python or str(ensure_pycares4_venv(args.pycares4_venv))
         py_clients.append(Client(f"pycares {PYCARES4_VERSION}", "pycares", "query",
                                  [py4, py_client, "--module", "pycares"]))
+    if not args.no_pycares5:
+        py5 = str(ensure_venv(args.pycares5_venv, "pycares", "pycares", PYCARES5_VERSION))
+        argv = [py5, py_client, "--module", "pycares", "--api", "v5"]
+        py_clients.append(Client(f"pycares {PYCARES5_VERSION}", "pycares5", "v5", argv))
+        if not args.no_event_thread:
+            py_clients.append(Client(f"pycares {PYCARES5_VERSION} event-thread", "pycares5", "v5",
+                                     [*argv, "--event-thread"], mode="event_thread"))
+    if not args.no_cyares:
+        pycy = str(ensure_venv(args.cyares_venv, "cyares", "cyares", CYARES_VERSION))
+        argv = [pycy, py_client, "--module", "cyares", "--api", "cyares"]
+        py_clients.append(Client(f"cyares {CYARES_VERSION}", "cyares", "cyares", argv))
+        if not args.no_event_thread:
+            py_clients.append(Client(f"cyares {CYARES_VERSION} event-thread", "cyares", "cyares",
+                                     [*argv, "--event-thread"], mode="event_thread"))
 
     # ---- the C clients
     c_exes: list[Path] = [build_c_client(None)]
-    prefixes = list(args.cares_prefix) or ([DEFAULT_PREFIX_134] if DEFAULT_PREFIX_134.exists() else [])
+    prefixes = list(args.cares_prefix) or [p for p in DEFAULT_PREFIXES_134 if p.exists()][:1]
     prefix_versions = {}
     for prefix in prefixes:
         exe = build_c_client(prefix)
@@ -356,6 +470,21 @@ def main(argv=None) -> int:
                 c_exes.append(build_c_client_on_pycares4(py4, headers[0]))
             except (RuntimeError, subprocess.CalledProcessError, ValueError) as e:
                 log(f"no C client on pycares 4's bundled c-ares: {e}")
+            if args.ng_on_pycares4 and ng_pythons:
+                ng_py = ng_pythons[0].rpartition("=")[2]
+                try:
+                    target = build_ng_on_pycares4(ng_py, py4, headers[0])
+                except subprocess.CalledProcessError as e:
+                    log(f"no pycares_ng on pycares 4's bundled c-ares: {e}")
+                else:
+                    env = {"PYTHONPATH": str(target)}
+                    argv = [ng_py, py_client, "--module", "pycares_ng"]
+                    py_clients.append(Client("pycares_ng [pycares4-bundled]", "pycares_ng", "query", argv, env=env))
+                    py_clients.append(Client("pycares_ng [pycares4-bundled] qcache=0", "pycares_ng", "query",
+                                             [*argv, "--qcache-max-ttl", "0"], qcache="off", env=env))
+                    if not args.no_event_thread:
+                        py_clients.append(Client("pycares_ng [pycares4-bundled] event-thread", "pycares_ng", "query",
+                                                 [*argv, "--event-thread"], mode="event_thread", env=env))
         else:
             log(f"no C client on pycares 4's bundled c-ares {bundled}: needs headers of a "
                 f"{series(bundled)}.x prefix (--cares-prefix)")
@@ -364,10 +493,14 @@ def main(argv=None) -> int:
         version, lib = c_client_identity(exe)
         tag = exe.name.removeprefix("c_client-")
         apis = ["legacy"] + (["dnsrec"] if not args.no_c_dnsrec and version_tuple(version) >= (1, 28) else [])
+        caches = ["off", "on"] if version_tuple(version) >= (1, 23) else ["off"]
         for api in apis:
-            c = Client(f"c {api} [{tag}]", "c", api, [str(exe), "--mode", api])
-            c.cares, c.cares_lib = version, lib
-            clients.append(c)
+            for qc in caches:
+                suffix = f" qcache={qc}" if len(caches) > 1 else ""
+                c = Client(f"c {api} [{tag}]{suffix}", "c", api, [str(exe), "--mode", api, "--qcache", qc],
+                           qcache=qc)
+                c.cares, c.cares_lib = version, lib
+                clients.append(c)
     clients += py_clients
 
     # ---- the server, warm-up, measurements
@@ -393,6 +526,14 @@ def main(argv=None) -> int:
                     log(f"[{rep + 1}/{args.repeat}] inflight={inflight:<5} {c.label:<34} "
                         f"{r['qps']:>9.0f} qps {r['cpu_us_per_query']:>8.2f} us/query  ok {r['ok']}/{r['n']}")
         server_address = server.address
+        callgrind: dict[tuple[str, int], float | None] = {}
+        if args.callgrind:
+            for inflight in args.inflight:
+                for c in clients:
+                    ipq = callgrind_per_query(c, server.port, inflight, *args.callgrind_n, client_cpu)
+                    callgrind[(c.label, inflight)] = ipq
+                    log(f"callgrind inflight={inflight:<5} {c.label:<34} "
+                        f"{'-' if ipq is None else f'{ipq:,.0f}'} instructions/query")
     finally:
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -404,6 +545,8 @@ def main(argv=None) -> int:
             s = c.samples[inflight]
             rows.append({
                 "client": c.label, "kind": c.kind, "api": c.api, "version": c.version,
+                "qcache": c.qcache, "mode": c.mode,
+                "instr_per_query": callgrind.get((c.label, inflight)),
                 "cares": c.cares, "cares_lib": c.cares_lib, "inflight": inflight, "n": n,
                 "qps": statistics.median(x["qps"] for x in s),
                 "cpu_us_per_query": statistics.median(x["cpu_us_per_query"] for x in s),
@@ -417,6 +560,11 @@ def main(argv=None) -> int:
         row["reference"] = ref["client"] if ref else None
         row["ratio_vs_c"] = round(row["cpu_us_per_query"] / ref["cpu_us_per_query"], 3) if ref else None
         row["ratio_note"] = note
+        dref = dnsrec_reference(row, rows) if row["kind"] != "c" else None
+        row["dnsrec_reference"] = dref["client"] if dref else None
+        row["cpu_vs_c_dnsrec"] = (round(row["cpu_us_per_query"] / dref["cpu_us_per_query"], 3) if dref else None)
+        row["instr_vs_c_dnsrec"] = (round(row["instr_per_query"] / dref["instr_per_query"], 3)
+                                    if dref and row["instr_per_query"] and dref["instr_per_query"] else None)
         if row["kind"] == "pycares_ng" and row["ratio_vs_c"] is not None:
             row["goal_met"] = row["ratio_vs_c"] <= GOAL_RATIO
         if row["kind"] == "pycares_ng-asyncio":
@@ -428,13 +576,22 @@ def main(argv=None) -> int:
                 row["ratio_vs_aiodns"] = round(row["cpu_us_per_query"] / peers[0]["cpu_us_per_query"], 3)
                 row["goal_aiodns_met"] = row["ratio_vs_aiodns"] <= GOAL_RATIO_AIODNS
 
+    for row in rows:  # the goal against pycares 4.11: instructions (and CPU) per query
+        if row["kind"] == "pycares_ng":
+            p4 = [r for r in rows if r["kind"] == "pycares" and r["inflight"] == row["inflight"]]
+            if p4:
+                row["cpu_vs_pycares4"] = round(row["cpu_us_per_query"] / p4[0]["cpu_us_per_query"], 3)
+                if row["instr_per_query"] and p4[0]["instr_per_query"]:
+                    row["instr_vs_pycares4"] = round(row["instr_per_query"] / p4[0]["instr_per_query"], 3)
+
     print()
     print(f"N = {n} distinct A names per run, median of {args.repeat} runs. CPU = getrusage(RUSAGE_SELF) "
           f"user+sys over the resolve phase.\n'vs C' = CPU/query / that of the C client (legacy API) "
-          f"on the same c-ares library file.")
+          f"on the same c-ares library file and query cache setting; 'vs dnsrec' = CPU ratio / instructions "
+          f"ratio to the C dnsrec client on the same file and cache setting (instructions: --callgrind).")
     width = max([30] + [len(row["client"]) for row in rows])
     header = (f"{'client':<{width}} {'c-ares':<8} {'inflight':>8} {'qps':>9} {'CPU us/q':>9} "
-              f"{'(user+sys)':>12} {'vs C':>6}  note")
+              f"{'(user+sys)':>12} {'vs C':>6} {'instr/q':>9} {'vs dnsrec':>14}  note")
     print(header)
     print("-" * len(header))
     for row in rows:
@@ -445,13 +602,21 @@ def main(argv=None) -> int:
         if row.get("ratio_vs_aiodns") is not None:
             notes.append(f"{row['ratio_vs_aiodns']:.2f}x aiodns (goal <= {GOAL_RATIO_AIODNS}x: "
                          f"{'met' if row['goal_aiodns_met'] else 'NOT met'})")
+        if row.get("cpu_vs_pycares4") is not None:
+            extra = f", instr {row['instr_vs_pycares4']:.2f}x" if row.get("instr_vs_pycares4") else ""
+            notes.append(f"{row['cpu_vs_pycares4']:.2f}x pycares {PYCARES4_VERSION}{extra}")
         if row["ratio_note"]:
             notes.append(row["ratio_note"])
         if row["ok_min"] != n:
             notes.append(f"only {row['ok_min']}/{n} answered in some run")
         split = f"({row['cpu_user_us_per_query']:.1f}+{row['cpu_sys_us_per_query']:.1f})"
+        instr = f"{row['instr_per_query']:,.0f}" if row["instr_per_query"] else "-"
+        vs_d = "-"
+        if row["cpu_vs_c_dnsrec"] is not None:
+            vs_d = f"{row['cpu_vs_c_dnsrec']:.2f}"
+            vs_d += f"/{row['instr_vs_c_dnsrec']:.2f}" if row["instr_vs_c_dnsrec"] is not None else ""
         print(f"{row['client']:<{width}} {row['cares'] or '?':<8} {row['inflight']:>8} {row['qps']:>9.0f} "
-              f"{row['cpu_us_per_query']:>9.2f} {split:>12} {ratio:>6}  {'; '.join(notes)}")
+              f"{row['cpu_us_per_query']:>9.2f} {split:>12} {ratio:>6} {instr:>9} {vs_d:>14}  {'; '.join(notes)}")
 
     report = {
         "when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -463,7 +628,9 @@ def main(argv=None) -> int:
                    "zone_names": ZONE_NAMES},
         "n": n, "repeat": args.repeat, "inflight": args.inflight, "goal_ratio": GOAL_RATIO,
         "goal_ratio_aiodns": GOAL_RATIO_AIODNS if args.asyncio else None,
+        "callgrind_n": args.callgrind_n if args.callgrind else None,
         "clients": [{"label": c.label, "kind": c.kind, "api": c.api, "version": c.version,
+                     "qcache": c.qcache, "mode": c.mode, "env": c.env,
                      "cares": c.cares, "cares_lib": c.cares_lib, "argv": c.argv} for c in clients],
         "rows": rows,
     }

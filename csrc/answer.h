@@ -5,7 +5,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dns_parse.h"
 #include "module.h"
+
+/* Where the builders read records from: a raw reply (dns_parse.c's reader) or pycares_ng's
+ * compact copy of a c-ares ares_dns_record_t (dnsrec.c). One interface, one set of builders:
+ * the results cannot differ by path. */
+typedef struct rr_source {
+    int (*next)(struct rr_source *s, dns_rr *rr);                       /* 1, 0 (end), DNS_EBADRESP */
+    int (*decode)(struct rr_source *s, const dns_rr *rr, dns_rdata *d); /* the record next() gave */
+    dns_bytes (*rdata)(struct rr_source *s, const dns_rr *rr);          /* its RDATA octets (types without
+                                                                         * a typed result) */
+    uint16_t flags;                                                     /* the header's flags word */
+    dns_reader reader;                                                  /* raw replies */
+    const uint8_t *buf;                                                 /* compact copies (dnsrec.c) */
+    size_t len, pos, fields;
+    int form;
+} rr_source;
+
+PyObject *answer_build_from(module_state *st, int qtype, rr_source *src, int *status);
+PyObject *answer_build_message_from(module_state *st, rr_source *src, int *status, int face);
 
 /* The pycares-4 shaped result of a query of type qtype: a list, or one object for CNAME, PTR
  * and SOA. On a malformed reply or no matching record: NULL, no exception, *status set to

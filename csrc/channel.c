@@ -21,6 +21,7 @@
 
 #include "answer.h"
 #include "args.h"
+#include "dnsrec.h"
 #include "host.h"
 #include "names.h"
 
@@ -112,15 +113,45 @@ static int set_domains(chan_core *c, PyObject *domains)
         }                                                         \
     } while (0)
 
+/* qcache_max_ttl: c-ares' query cache (>= 1.23), 0 turns it off; None keeps c-ares' default. */
+static int qcache_option(chan_core *c, PyObject *obj)
+{
+    long v;
+    int rc = int_option(obj, "qcache_max_ttl", 0, UINT_MAX, &v);
+    if (rc <= 0)
+        return rc;
+    int version = 0;
+    ares_version(&version);
+#ifdef ARES_OPT_QUERY_CACHE
+    if (version >= 0x011700) {
+        c->opts.qcache_max_ttl = (unsigned int)v;
+        c->optmask |= ARES_OPT_QUERY_CACHE;
+        return 0;
+    }
+#endif
+    if (v == 0)
+        return 0; /* no query cache to turn off */
+    PyObject *e = PyUnicode_FromFormat("qcache_max_ttl needs c-ares >= 1.23 (its query cache); this is c-ares %s, "
+                                       "which caches nothing: leave it out or pass 0", ares_version(NULL));
+    if (e != NULL) {
+        PyObject *t = Py_BuildValue("(iN)", ARES_ENOTIMP, e);
+        if (t != NULL) {
+            PyErr_SetObject(c->st->AresError, t);
+            Py_DECREF(t);
+        }
+    }
+    return -1;
+}
+
 static int Channel_init(PyObject *self, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"flags", "timeout", "tries", "ndots", "tcp_port", "udp_port", "servers", "domains",
                              "lookups", "sock_state_cb", "socket_send_buffer_size", "socket_receive_buffer_size",
-                             "rotate", "local_ip", "local_dev", "resolvconf_path", "event_thread", "_face", NULL};
+                             "rotate", "local_ip", "local_dev", "resolvconf_path", "event_thread", "qcache_max_ttl", "_face", NULL};
     PyObject *flags = NULL, *timeout = NULL, *tries = NULL, *ndots = NULL, *tcp_port = NULL, *udp_port = NULL,
              *servers = NULL, *domains = NULL, *lookups = NULL, *sock_state_cb = NULL, *sndbuf = NULL,
              *rcvbuf = NULL, *rotate = NULL, *local_ip = NULL, *local_dev = NULL, *resolvconf = NULL,
-             *event_thread = NULL, *face = NULL, *keep = NULL;
+             *event_thread = NULL, *qcache = NULL, *face = NULL, *keep = NULL;
     chan_core *c = CORE(self);
     double secs;
     int rc, threaded = 0;
@@ -129,10 +160,10 @@ static int Channel_init(PyObject *self, PyObject *args, PyObject *kwargs)
         PyErr_SetString(PyExc_RuntimeError, "Channel is already initialized");
         return -1;
     }
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OOOOOOOOOOOOOOOOO$O:Channel", kwlist, &flags, &timeout,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OOOOOOOOOOOOOOOOO$OO:Channel", kwlist, &flags, &timeout,
                                      &tries, &ndots, &tcp_port, &udp_port, &servers, &domains, &lookups,
                                      &sock_state_cb, &sndbuf, &rcvbuf, &rotate, &local_ip, &local_dev,
-                                     &resolvconf, &event_thread, &face))
+                                     &resolvconf, &event_thread, &qcache, &face))
         return -1;
     /* _face=5: pycares_ng.v5's Channel (its result classes; query() is the whole message) */
     long face_v = 4;
@@ -143,6 +174,9 @@ static int Channel_init(PyObject *self, PyObject *args, PyObject *kwargs)
     c->optmask = ARES_OPT_SOCK_STATE_CB;
     c->opts.sock_state_cb = on_sock_state;
     c->opts.sock_state_cb_data = c;
+    c->dnsrec = dnsrec_wanted();
+    if (qcache_option(c, qcache) < 0)
+        goto fail;
 
     if (flags != NULL && PyLong_Check(flags)) {
         /* pycares 4: a C int (OverflowError beyond), and libcares refuses negative flags
@@ -293,7 +327,9 @@ typedef struct {
 static void issue_query(ares_channel ch, request *r, void *arg)
 {
     query_args *q = arg;
-    if (q->search)
+    if (r->core->dnsrec)
+        dnsrec_issue(ch, r, q->name, q->qclass, q->qtype, q->search);
+    else if (q->search)
         ares_search(ch, q->name, q->qclass, q->qtype, on_query_done, r);
     else
         ares_query(ch, q->name, q->qclass, q->qtype, on_query_done, r);
@@ -946,6 +982,11 @@ static PyObject *Channel_get_event_thread(PyObject *self, void *closure)
     return PyBool_FromLong(CORE(self)->thread_running);
 }
 
+static PyObject *Channel_get_dnsrec(PyObject *self, void *closure)
+{
+    return PyBool_FromLong(CORE(self)->dnsrec);
+}
+
 static PyMethodDef Channel_methods[] = {
     {"query", (PyCFunction)(void (*)(void))Channel_query, METH_FASTCALL | METH_KEYWORDS,
      "query(name, query_type, callback, query_class=None)\n--\n\nSend one DNS query; callback(result, errno)."},
@@ -1009,6 +1050,7 @@ static PyGetSetDef Channel_getset[] = {
      "The name servers, as \"ip\" or \"ip:port\" / \"[ipv6]:port\" strings.", NULL},
     {"closed", Channel_get_closed, NULL, "True once close() was called.", NULL},
     {"event_thread", Channel_get_event_thread, NULL, "True while the channel's own I/O thread runs.", NULL},
+    {"_dnsrec", Channel_get_dnsrec, NULL, "True if queries go through c-ares' dnsrec API (c-ares >= 1.28).", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -1031,7 +1073,8 @@ static PyType_Slot Channel_slots[] = {
     {Py_tp_doc, "Channel(flags=None, timeout=None, tries=None, ndots=None, tcp_port=None, udp_port=None, "
                 "servers=None, domains=None, lookups=None, sock_state_cb=None, socket_send_buffer_size=None, "
                 "socket_receive_buffer_size=None, rotate=False, local_ip=None, local_dev=None, "
-                "resolvconf_path=None, event_thread=False)\n--\n\nAn asynchronous DNS resolver channel."},
+                "resolvconf_path=None, event_thread=False, *, qcache_max_ttl=None)\n--\n\n"
+                "An asynchronous DNS resolver channel."},
     {0, NULL},
 };
 

@@ -33,6 +33,9 @@ typedef struct generation {
      * ($PYCARES_NG_LIBCARES_ONLY, read when the generation is made): what the tests compare
      * pycares_ng's own steps with. */
     int libcares_only;
+    /* dnsrec searches (dnsrec.c): the query message ares_search would build, from the flags
+     * libcares settled on, read once. */
+    int query_flags_known, query_rd, query_edns;
 } generation;
 
 struct chan_core;
@@ -52,6 +55,7 @@ typedef struct request {
     char *cares_hosts;              /* host lookups: $CARES_HOSTS when submitted, or NULL (host.c) */
     int alen, status, qtype, kind;
     int may_block;                  /* its libcares call may read a file: issued without the GIL */
+    int reply_form;                 /* abuf holds a raw reply or a compact copy (dnsrec.h) */
 } request;
 
 typedef struct {
@@ -87,6 +91,7 @@ typedef struct chan_core {
     PyObject *sock_state_cb;        /* GIL */
     int want_sock_events;
     int face;                       /* 4, or 5 for pycares_ng.v5's Channel: its result classes */
+    int dnsrec;                     /* queries go through c-ares' dnsrec API (dnsrec.h) */
     /* What a fresh generation is built from. */
     struct ares_options opts;
     int optmask;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "answer.h"
+#include "dnsrec.h"
 #include "host.h"
 #include "results.h"
 #include "sockets.h"
@@ -266,7 +267,15 @@ static PyObject *request_result(chan_core *c, request *r, int *status)
         *status = ARES_EBADRESP;
         return NULL;
     }
-    if (r->kind == REQ_QUERY_DNS || r->kind == REQ_QUERY_DNS5)
+    if (r->reply_form == REPLY_COMPACT && r->kind != REQ_QUERY) {
+        rr_source src;
+        dnsrec_source_init(&src, r->abuf, (size_t)r->alen);
+        res = answer_build_message_from(c->st, &src, status, r->kind == REQ_QUERY_DNS5 ? 5 : 4);
+    } else if (r->reply_form == REPLY_COMPACT) {
+        rr_source src;
+        dnsrec_source_init(&src, r->abuf, (size_t)r->alen);
+        res = answer_build_from(c->st, r->qtype, &src, status);
+    } else if (r->kind == REQ_QUERY_DNS || r->kind == REQ_QUERY_DNS5)
         res = answer_build_message(c->st, r->abuf, (size_t)r->alen, status, r->kind == REQ_QUERY_DNS5 ? 5 : 4);
     else if (r->kind == REQ_QUERY)
         res = answer_build(c->st, r->qtype, r->abuf, (size_t)r->alen, status);

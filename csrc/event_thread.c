@@ -72,13 +72,80 @@ typedef struct {
     int ok;
 } thread_start;
 
+/* ---- handing ready sockets to libcares (lock held) ---- */
+#if ARES_VERSION >= 0x012200
+/* c-ares >= 1.34: one ares_process_fds call per generation for every ready socket; each
+ * ares_process_fd call would also walk the timeouts and the connection list again. */
+static void process_ready(chan_core *c, struct pollfd *pfds, int n, int ready, ares_fd_events_t **fdev, int *cap)
+{
+    int nev = 0;
+    if (ready > 0 && n - 1 > *cap) {
+        ares_fd_events_t *p = realloc(*fdev, (size_t)(n - 1) * sizeof(*p));
+        if (p != NULL) {
+            *fdev = p;
+            *cap = n - 1;
+        }
+    }
+    if (ready > 0 && n - 1 > *cap) { /* no memory for the batch: one socket at a time */
+        for (int i = 1; i < n; i++) {
+            short re = pfds[i].revents;
+            if (re != 0)
+                FOR_EACH_GEN(c, g)
+                    ares_process_fd(g->ch, (re & (POLLIN | POLLERR | POLLHUP)) ? pfds[i].fd : ARES_SOCKET_BAD,
+                                    (re & (POLLOUT | POLLERR | POLLHUP)) ? pfds[i].fd : ARES_SOCKET_BAD);
+        }
+        return;
+    }
+    for (int i = 1; ready > 0 && i < n; i++) {
+        short re = pfds[i].revents;
+        if (re == 0)
+            continue;
+        (*fdev)[nev].fd = pfds[i].fd;
+        (*fdev)[nev].events = ((re & (POLLIN | POLLERR | POLLHUP)) ? ARES_FD_EVENT_READ : 0) |
+                              ((re & (POLLOUT | POLLERR | POLLHUP)) ? ARES_FD_EVENT_WRITE : 0);
+        nev++;
+    }
+    /* Woken only by the eventfd (a new query, watch or event from another thread): no socket is
+     * ready and no timer has expired (poll would have returned 0), so libcares has nothing to do;
+     * the loop recomputes the watch set and the timeout. nev == 0 otherwise: timers. */
+    if (nev == 0 && ready > 0)
+        return;
+    FOR_EACH_GEN(c, g)
+        ares_process_fds(g->ch, nev ? *fdev : NULL, (size_t)nev, ARES_PROCESS_FLAG_NONE);
+}
+#else
+typedef char ares_fd_events_t;
+static void process_ready(chan_core *c, struct pollfd *pfds, int n, int ready, ares_fd_events_t **fdev, int *cap)
+{
+    int handled = 0;
+    (void)fdev;
+    (void)cap;
+    for (int i = 1; ready > 0 && i < n; i++) {
+        short re = pfds[i].revents;
+        if (re == 0)
+            continue;
+        ares_socket_t rfd = (re & (POLLIN | POLLERR | POLLHUP)) ? pfds[i].fd : ARES_SOCKET_BAD;
+        ares_socket_t wfd = (re & (POLLOUT | POLLERR | POLLHUP)) ? pfds[i].fd : ARES_SOCKET_BAD;
+        FOR_EACH_GEN(c, g)
+            ares_process_fd(g->ch, rfd, wfd);
+        handled = 1;
+    }
+    if (!handled && ready > 0)
+        return; /* woken by the eventfd only: nothing for libcares (see above) */
+    if (!handled) /* timers only */
+        FOR_EACH_GEN(c, g)
+            ares_process_fd(g->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+}
+#endif
+
 static void *event_loop(void *arg)
 {
     thread_start *start = arg;
     chan_core *c = start->core;
     PyThreadState *ts = PyThreadState_New(start->interp);
     struct pollfd *pfds = NULL;
-    int cap = 0;
+    ares_fd_events_t *fdev = NULL;
+    int cap = 0, capfdev = 0;
     start->ok = ts != NULL;
     sem_post(&start->started); /* `start` is gone from here on */
     if (ts == NULL)
@@ -118,20 +185,7 @@ static void *event_loop(void *arg)
         pthread_mutex_lock(&c->lock);
         if (c->stop)
             break;
-        int handled = 0;
-        for (int i = 1; ready > 0 && i < n; i++) {
-            short re = pfds[i].revents;
-            if (re == 0)
-                continue;
-            ares_socket_t rfd = (re & (POLLIN | POLLERR | POLLHUP)) ? pfds[i].fd : ARES_SOCKET_BAD;
-            ares_socket_t wfd = (re & (POLLOUT | POLLERR | POLLHUP)) ? pfds[i].fd : ARES_SOCKET_BAD;
-            FOR_EACH_GEN(c, g)
-                ares_process_fd(g->ch, rfd, wfd);
-            handled = 1;
-        }
-        if (!handled) /* timers only */
-            FOR_EACH_GEN(c, g)
-                ares_process_fd(g->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+        process_ready(c, pfds, n, ready, &fdev, &capfdev);
         c->reply_status = 0;
         reap_generations(c);
         if (c->q_head != NULL) {
@@ -145,6 +199,7 @@ static void *event_loop(void *arg)
     int early = !c->stop;
     pthread_mutex_unlock(&c->lock);
     free(pfds);
+    free(fdev);
     /* Drop this thread's reference with the GIL; the core may be freed here. */
     PyEval_RestoreThread(ts);
     if (early) {

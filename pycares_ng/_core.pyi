@@ -137,6 +137,7 @@ class Channel:
         resolvconf_path: Union[str, bytes, "PathLike[str]", None] = None,
         event_thread: bool = False,
         *,
+        qcache_max_ttl: Optional[int] = None,
         _face: int = 4,
     ) -> None: ...
     def wait(self, timeout: Optional[float] = None) -> bool: ...

@@ -76,7 +76,7 @@ class Channel(_core.Channel):
                  sock_state_cb: Optional[Callable[[int, bool, bool], None]] = None,
                  socket_send_buffer_size: Optional[int] = None, socket_receive_buffer_size: Optional[int] = None,
                  rotate: bool = False, local_ip: Optional[Text] = None, local_dev: Optional[Text] = None,
-                 resolvconf_path: Optional[Text] = None) -> None:
+                 resolvconf_path: Optional[Text] = None, qcache_max_ttl: Optional[int] = None) -> None:
         if sock_state_cb and not callable(sock_state_cb):
             raise TypeError("sock_state_cb is not callable")
         # pycares 5 takes an empty (falsy) value of these as "not given"
@@ -88,7 +88,8 @@ class Channel(_core.Channel):
                              socket_send_buffer_size=socket_send_buffer_size,
                              socket_receive_buffer_size=socket_receive_buffer_size, rotate=rotate,
                              local_ip=local_ip or None, local_dev=local_dev or None,
-                             resolvconf_path=resolvconf_path, event_thread=not sock_state_cb, _face=5)
+                             resolvconf_path=resolvconf_path, event_thread=not sock_state_cb,
+                             qcache_max_ttl=qcache_max_ttl, _face=5)
         except ValueError as e:
             if servers and "server" in str(e):
                 raise _bad_servers(e) from e
