@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "answer.h"
+#include "dns_parse.h"
 #include "host.h"
 #include "results.h"
 #include "sockets.h"
@@ -259,8 +260,12 @@ static PyObject *request_result(chan_core *c, request *r, int *status)
         *status = ARES_EBADRESP;
         return NULL;
     }
-    if (r->kind == REQ_QUERY_DNS || r->kind == REQ_QUERY_DNS5)
-        res = answer_build_message(c->st, r->abuf, (size_t)r->alen, status, r->kind == REQ_QUERY_DNS5 ? 5 : 4);
+    if (r->kind == REQ_QUERY_DNS || r->kind == REQ_QUERY_DNS5) {
+        /* pycares 5's types only, unless the question was for one of pycares_ng's further types */
+        int face = r->kind != REQ_QUERY_DNS5 ? 4 : (r->qtype == DNS_T_SVCB || r->qtype == DNS_T_DS ||
+                                                    r->qtype == DNS_T_DNSKEY || r->qtype == DNS_T_SSHFP) ? 6 : 5;
+        res = answer_build_message(c->st, r->abuf, (size_t)r->alen, status, face);
+    }
     else if (r->kind == REQ_QUERY)
         res = answer_build(c->st, r->qtype, r->abuf, (size_t)r->alen, status);
     else if ((res = host_build(c->st, r)) != NULL && c->face == 5)
