@@ -33,6 +33,10 @@ suite_build() {
     rm -rf "$venv" && "$py" -m venv "$venv" || return 1
     env PYCARES_NG_WERROR=1 "${BUILD_ENV[@]}" "$venv/bin/pip" install -q --no-cache-dir ".[test]" >"$build/pip-$label.log" 2>&1 \
         || { tail -n 40 "$build/pip-$label.log"; return 1; }
+    # pycares 5.2.1 (the pycares_ng.v5 oracle) and aiodns 4.0.4 share distribution names with the test
+    # extra's pycares 4.11 / aiodns 3.6.1: beside the venv, put on PYTHONPATH by tests/oracle only.
+    "$venv/bin/pip" install -q --no-cache-dir --target "$venv/oracle-pycares5" pycares==5.2.1 aiodns==4.0.4 \
+        >>"$build/pip-$label.log" 2>&1 || { tail -n 40 "$build/pip-$label.log"; return 1; }
     (cd "$build" && env "${RUN_ENV[@]}" "$venv/bin/python" -c "import pycares_ng as p, pycares_ng._core as c; print('   c-ares', p.ARES_VERSION, '(built against', c.ARES_BUILD_VERSION + ')')") || return 1
 }
 suite_test() {  # the exit status of pytest
@@ -98,7 +102,7 @@ find_python() {
     return 1
 }
 BUILD_ENV=() RUN_ENV=(PYCARES_NG_EXPECT_CARES=1.18)
-# The oracle tables (pycares 4.11 and aiodns 3.6.1 side by side) ran in both era suites above;
+# The oracle tables (pycares 4.11 / aiodns 3.6.1, pycares 5.2.1 / aiodns 4.0.4) ran in both era suites above;
 # the other Python versions run the rest, to stay within the time budget.
 PYTEST_EXTRA=(--ignore="$root/tests/oracle")
 # Both are built first, then tested side by side: the suite mostly waits on timers and sockets.

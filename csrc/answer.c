@@ -487,8 +487,9 @@ static PyObject *dns_record(module_state *st, rr_source *src, const dns_rr *rr, 
         *status = ARES_EBADRESP;
         return NULL;
     }
-    if (face == 5) {
-        if (rr->type == DNS_T_OPT)
+    if (face >= 5) {
+        if (rr->type == DNS_T_OPT || (face == 5 && (rr->type == DNS_T_SVCB || rr->type == DNS_T_DS ||
+                                                    rr->type == DNS_T_DNSKEY || rr->type == DNS_T_SSHFP)))
             Py_RETURN_NONE;
         if ((data = typed_data5(st, rr, d)) == NULL || data == Py_None)
             return data;
@@ -499,7 +500,7 @@ static PyObject *dns_record(module_state *st, rr_source *src, const dns_rr *rr, 
     }
     if (data == NULL)
         return NULL;
-    res = result_alloc(st, face == 5 ? RT5_DNS_RECORD : RT_DNS_RECORD);
+    res = result_alloc(st, face >= 5 ? RT5_DNS_RECORD : RT_DNS_RECORD);
     if (res == NULL) {
         Py_DECREF(data);
         return NULL;
@@ -541,13 +542,13 @@ PyObject *answer_build_message_from(module_state *st, rr_source *src, int *statu
         *status = ARES_EBADRESP;
         goto done;
     }
-    if ((res = result_alloc(st, face == 5 ? RT5_DNS_RESULT : RT_DNS_MESSAGE)) == NULL)
+    if ((res = result_alloc(st, face >= 5 ? RT5_DNS_RESULT : RT_DNS_MESSAGE)) == NULL)
         goto done;
     for (int i = 0; i < 3; i++) {
         result_set(res, i, sections[i]);
         sections[i] = NULL;
     }
-    if (face != 5 && (result_set(res, 3, u(src->flags & 0x0F)) < 0 || result_set(res, 4, u(src->flags)) < 0))
+    if (face < 5 && (result_set(res, 3, u(src->flags & 0x0F)) < 0 || result_set(res, 4, u(src->flags)) < 0))
         Py_CLEAR(res);
 done:
     for (int i = 0; i < 3; i++)

@@ -32,7 +32,9 @@ PyObject *answer_build_message_from(module_state *st, rr_source *src, int *statu
 PyObject *answer_build(module_state *st, int qtype, const uint8_t *msg, size_t len, int *status);
 
 /* The whole message: for face 4 ares_dns_message_result(answer, authority, additional, rcode,
- * flags); for face 5 pycares 5's DNSResult(answer, authority, additional). */
+ * flags); for face 5 pycares 5's DNSResult(answer, authority, additional) with the record types
+ * pycares 5.2.1 has classes for (it leaves out the others); face 6 is face 5 with pycares_ng's
+ * further types too (SVCB, DS, DNSKEY, SSHFP: what a query of one of those types asks for). */
 PyObject *answer_build_message(module_state *st, const uint8_t *msg, size_t len, int *status, int face);
 
 /* True if query() accepts this type. */

@@ -173,20 +173,47 @@ int parse_ip(PyObject *obj, const char *what, int *family, unsigned char *addr)
     return rc;
 }
 
-/* One server "ip", "ip:port", "[ipv6]" or "[ipv6]:port" into a libcares server node. */
+/* The port after "?tcpport=" of a dns:// URI: 1..65535, or -1. */
+static long uri_tcp_port(const char *query)
+{
+    static const char key[] = "?tcpport=";
+    if (strncmp(query, key, sizeof(key) - 1) != 0)
+        return -1;
+    const char *digits = query + sizeof(key) - 1;
+    char *end;
+    long port = strtol(digits, &end, 10);
+    return *digits >= '0' && *digits <= '9' && *end == '\0' && port >= 1 && port <= 65535 ? port : -1;
+}
+
+/* One server "ip", "ip:port", "[ipv6]" or "[ipv6]:port", or the URI form c-ares 1.34 uses
+ * ("dns://ip:port", "dns://[ipv6]:port?tcpport=N") into a libcares server node. */
 static int server_parse(PyObject *item, struct ares_addr_port_node *node)
 {
     PyObject *keep = NULL;
     const char *s = text_arg(item, "server address", &keep);
     if (s == NULL)
         return -1;
-    char host[64];
-    long port = 0;
+    char host[64], authority[80];
+    long port = 0, tcp_port = 0;
     const char *port_text = NULL;
     int ok = 0;
     size_t n = strlen(s);
 
     memset(node, 0, sizeof(*node));
+    if (strncmp(s, "dns://", 6) == 0) {
+        const char *rest = s + 6, *query = strchr(rest, '?');
+        size_t len = query != NULL ? (size_t)(query - rest) : strlen(rest);
+        if (query != NULL && (tcp_port = uri_tcp_port(query)) < 0)
+            len = sizeof(authority); /* refused below */
+        if (len < sizeof(authority)) {
+            memcpy(authority, rest, len);
+            authority[len] = '\0';
+            s = authority;
+            n = len;
+        } else {
+            n = 0;
+        }
+    }
     if (n > 0 && n < sizeof(host)) {
         if (s[0] == '[') {
             const char *close = strchr(s, ']');
@@ -220,7 +247,8 @@ static int server_parse(PyObject *item, struct ares_addr_port_node *node)
                      "optionally with a port (\"127.0.0.1:53\", \"[::1]:53\")", item);
         return -1;
     }
-    node->udp_port = node->tcp_port = (int)port;
+    node->udp_port = (int)port;
+    node->tcp_port = tcp_port > 0 ? (int)tcp_port : (int)port;
     return 0;
 }
 

@@ -855,6 +855,38 @@ static PyObject *Channel_get_servers(PyObject *self, void *closure)
     return out;
 }
 
+/* _servers_ports(): [(ip, family, udp_port, tcp_port)], ports as libcares reports them (0: the
+ * channel's default). pycares_ng.v5 formats them as c-ares 1.34's ares_get_servers_csv(). */
+static PyObject *Channel_servers_ports(PyObject *self, PyObject *unused)
+{
+    chan_core *c = CORE(self);
+    struct ares_addr_port_node *list = NULL;
+    if (check_open(c) < 0)
+        return NULL;
+    core_lock(c);
+    if (c->state != CH_OPEN) { /* closed by another thread meanwhile */
+        pthread_mutex_unlock(&c->lock);
+        check_open(c);
+        return NULL;
+    }
+    int rc = ares_get_servers_ports(c->gens->ch, &list);
+    pthread_mutex_unlock(&c->lock);
+    if (rc != ARES_SUCCESS)
+        return raise_ares_error(c->st, rc);
+    PyObject *out = PyList_New(0);
+    for (struct ares_addr_port_node *n = list; out != NULL && n != NULL; n = n->next) {
+        char ip[INET6_ADDRSTRLEN];
+        if (inet_ntop(n->family, &n->addr, ip, sizeof(ip)) == NULL)
+            continue;
+        PyObject *t = Py_BuildValue("(siii)", ip, n->family, n->udp_port, n->tcp_port);
+        if (t == NULL || PyList_Append(out, t) < 0)
+            Py_CLEAR(out);
+        Py_XDECREF(t);
+    }
+    ares_free_data(list);
+    return out;
+}
+
 static int Channel_set_servers(PyObject *self, PyObject *value, void *closure)
 {
     chan_core *c = CORE(self);
@@ -1028,6 +1060,8 @@ static PyMethodDef Channel_methods[] = {
      "wait(timeout=None)\n--\n\nWait until no request of the channel is pending (their callbacks ran): True, or "
      "False when timeout seconds (None or negative: no limit) passed first. Another thread (or the event "
      "thread) must drive the channel meanwhile."},
+    {"_servers_ports", (PyCFunction)Channel_servers_ports, METH_NOARGS,
+     "_servers_ports()\n--\n\n[(ip, family, udp_port, tcp_port)] of the servers (0: the channel's default port)."},
     {"cancel", (PyCFunction)Channel_cancel, METH_NOARGS,
      "cancel()\n--\n\nEvery pending callback gets ARES_ECANCELLED."},
     {"reinit", (PyCFunction)Channel_reinit, METH_NOARGS,

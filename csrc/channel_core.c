@@ -13,6 +13,7 @@
 
 #include "answer.h"
 #include "dnsrec.h"
+#include "dns_parse.h"
 #include "host.h"
 #include "results.h"
 #include "sockets.h"
@@ -267,16 +268,20 @@ static PyObject *request_result(chan_core *c, request *r, int *status)
         *status = ARES_EBADRESP;
         return NULL;
     }
+    /* face 5: pycares 5's types only, unless the question was for one of pycares_ng's further
+     * types (face 6) */
+    int face = r->kind != REQ_QUERY_DNS5 ? 4 : (r->qtype == DNS_T_SVCB || r->qtype == DNS_T_DS ||
+                                                r->qtype == DNS_T_DNSKEY || r->qtype == DNS_T_SSHFP) ? 6 : 5;
     if (r->reply_form == REPLY_COMPACT && r->kind != REQ_QUERY) {
         rr_source src;
         dnsrec_source_init(&src, r->abuf, (size_t)r->alen);
-        res = answer_build_message_from(c->st, &src, status, r->kind == REQ_QUERY_DNS5 ? 5 : 4);
+        res = answer_build_message_from(c->st, &src, status, face);
     } else if (r->reply_form == REPLY_COMPACT) {
         rr_source src;
         dnsrec_source_init(&src, r->abuf, (size_t)r->alen);
         res = answer_build_from(c->st, r->qtype, &src, status);
     } else if (r->kind == REQ_QUERY_DNS || r->kind == REQ_QUERY_DNS5)
-        res = answer_build_message(c->st, r->abuf, (size_t)r->alen, status, r->kind == REQ_QUERY_DNS5 ? 5 : 4);
+        res = answer_build_message(c->st, r->abuf, (size_t)r->alen, status, face);
     else if (r->kind == REQ_QUERY)
         res = answer_build(c->st, r->qtype, r->abuf, (size_t)r->alen, status);
     else if ((res = host_build(c->st, r)) != NULL && c->face == 5)

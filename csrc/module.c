@@ -130,7 +130,7 @@ static PyObject *mod_parse_message(PyObject *module, PyObject *arg)
 
 static PyObject *mod_parse_message5(PyObject *module, PyObject *arg)
 {
-    return parse_message(module, arg, 5);
+    return parse_message(module, arg, 6);
 }
 
 static PyObject *mod_walk_message(PyObject *module, PyObject *arg)
@@ -180,7 +180,8 @@ static PyMethodDef module_methods[] = {
     {"_parse_message", mod_parse_message, METH_O,
      "_parse_message(reply)\n--\n\nParse a raw reply as query_dns() would (for tests and tools)."},
     {"_parse_message5", mod_parse_message5, METH_O,
-     "_parse_message5(reply)\n--\n\nParse a raw reply as pycares_ng.v5's query() would (for tests and tools)."},
+     "_parse_message5(reply)\n--\n\nParse a raw reply as pycares_ng.v5's query() for an SVCB/DS/DNSKEY/SSHFP "
+     "question would: every record type (for tests and tools)."},
     {"_v5_finish", (PyCFunction)(void (*)(void))results_v5_finish, METH_FASTCALL,
      "_v5_finish(cls, attrs)\n--\n\nGive one of pycares 5's classes its class attributes, then freeze it."},
     {"_walk_message", mod_walk_message, METH_O,

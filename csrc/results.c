@@ -12,9 +12,13 @@
 
 #if PY_VERSION_HEX >= 0x030C0000
 #define MEMBER_OBJECT Py_T_OBJECT_EX
+#define MEMBER_SSIZE Py_T_PYSSIZET
+#define MEMBER_READONLY Py_READONLY
 #else
 #include <structmember.h>
 #define MEMBER_OBJECT T_OBJECT_EX
+#define MEMBER_SSIZE T_PYSSIZET
+#define MEMBER_READONLY READONLY
 #endif
 
 #define MAX_FIELDS 8
@@ -158,9 +162,19 @@ static PyObject *fields_tuple(PyObject *self)
     return t;
 }
 
+/* pycares 5's classes (dataclasses there) also have an instance __dict__ and weak references,
+ * after the fields. */
 static Py_ssize_t type_nfields(PyTypeObject *tp)
 {
-    return (tp->tp_basicsize - (Py_ssize_t)offsetof(ResultObject, f)) / (Py_ssize_t)sizeof(PyObject *);
+    Py_ssize_t size = tp->tp_basicsize - (tp->tp_dictoffset > 0 ? (Py_ssize_t)sizeof(PyObject *) : 0)
+                      - (tp->tp_weaklistoffset > 0 ? (Py_ssize_t)sizeof(PyObject *) : 0);
+    return (size - (Py_ssize_t)offsetof(ResultObject, f)) / (Py_ssize_t)sizeof(PyObject *);
+}
+
+static PyObject **dict_ptr(PyObject *self)
+{
+    Py_ssize_t offset = Py_TYPE(self)->tp_dictoffset;
+    return offset > 0 ? (PyObject **)((char *)self + offset) : NULL;
 }
 
 /* The `_fields` tuple of the result's class, checked against the type's own field count: the
@@ -236,6 +250,9 @@ static int result_traverse(PyObject *self, visitproc visit, void *arg)
     Py_ssize_t n = nfields(self);
     for (Py_ssize_t i = 0; i < n; i++)
         Py_VISIT(((ResultObject *)self)->f[i]);
+    PyObject **dict = dict_ptr(self);
+    if (dict != NULL)
+        Py_VISIT(*dict);
     Py_VISIT(Py_TYPE(self));
     return 0;
 }
@@ -245,6 +262,9 @@ static int result_clear(PyObject *self)
     Py_ssize_t n = nfields(self);
     for (Py_ssize_t i = 0; i < n; i++)
         Py_CLEAR(((ResultObject *)self)->f[i]);
+    PyObject **dict = dict_ptr(self);
+    if (dict != NULL)
+        Py_CLEAR(*dict);
     return 0;
 }
 
@@ -252,6 +272,8 @@ static void result_dealloc(PyObject *self)
 {
     PyTypeObject *tp = Py_TYPE(self);
     PyObject_GC_UnTrack(self);
+    if (tp->tp_weaklistoffset > 0)
+        PyObject_ClearWeakRefs(self);
     result_clear(self);
     tp->tp_free(self);
     Py_DECREF(tp);
@@ -338,8 +360,16 @@ static PyObject *result_reduce(PyObject *self, PyObject *unused)
     PyObject *t = fields_tuple(self);
     if (t == NULL)
         return NULL;
+    PyObject **dict = dict_ptr(self);
+    if (dict != NULL && *dict != NULL && PyDict_GET_SIZE(*dict) > 0) /* attributes beyond the fields */
+        return Py_BuildValue("(ONO)", (PyObject *)Py_TYPE(self), t, *dict);
     return Py_BuildValue("(ON)", (PyObject *)Py_TYPE(self), t);
 }
+
+static PyGetSetDef dict_getset[] = {
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
 
 static PyObject *result_asdict(PyObject *self, PyObject *unused)
 {
@@ -385,6 +415,22 @@ static PyObject *make_type(PyObject *module, PyObject *base, result_kind kind)
     Py_ssize_t n = 0;
     while (spec->members[n].name != NULL)
         n++;
+    /* pycares 5's classes: the fields, then "__dictoffset__" and "__weaklistoffset__" (an
+     * instance __dict__ and weak references, as a dataclass instance has); PyType_FromSpec copies
+     * the table. */
+    PyMemberDef members[MAX_FIELDS + 3];
+    memcpy(members, spec->members, (size_t)n * sizeof(PyMemberDef));
+    memset(&members[n], 0, 3 * sizeof(PyMemberDef));
+    if (is_v5(kind)) {
+        members[n].name = "__dictoffset__";
+        members[n].type = MEMBER_SSIZE;
+        members[n].offset = FIELD_OFFSET(n);
+        members[n].flags = MEMBER_READONLY;
+        members[n + 1].name = "__weaklistoffset__";
+        members[n + 1].type = MEMBER_SSIZE;
+        members[n + 1].offset = FIELD_OFFSET(n + 1);
+        members[n + 1].flags = MEMBER_READONLY;
+    }
     PyType_Slot slots[] = {
         {Py_tp_new, result_new},
         {Py_tp_setattro, result_setattro},
@@ -395,14 +441,15 @@ static PyObject *make_type(PyObject *module, PyObject *base, result_kind kind)
         {Py_tp_richcompare, result_richcompare},
         {Py_tp_hash, is_v5(kind) ? (void *)PyObject_HashNotImplemented : (void *)result_hash},
         {Py_tp_methods, result_methods},
-        {Py_tp_members, (void *)spec->members},
+        {Py_tp_members, (void *)members},
         {Py_tp_doc, (void *)spec->doc},
         {Py_tp_base, base},   /* a slot: Python 3.9 takes only a tuple as the bases argument */
+        {is_v5(kind) ? Py_tp_getset : 0, is_v5(kind) ? (void *)dict_getset : NULL},
         {0, NULL},
     };
     PyType_Spec tspec = {
         .name = spec->name,
-        .basicsize = (int)FIELD_OFFSET(n),
+        .basicsize = (int)FIELD_OFFSET(is_v5(kind) ? n + 2 : n),
         .itemsize = 0,
         .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
         .slots = slots,

@@ -7,6 +7,8 @@ guarantees: every method thread-safe, every accepted request called back exactly
 on c-ares 1.18 as on 1.34. ``pycares_ng`` itself stays the pycares 4 face (docs/faces.rst).
 """
 import sys
+from socket import AddressFamily
+from threading import get_ident
 from typing import Any, Callable, Iterable, List, Optional, Tuple, Union
 
 from .. import _core, errno
@@ -44,6 +46,8 @@ _gethostbyaddr = _core.Channel.gethostbyaddr
 _getaddrinfo = _core.Channel.getaddrinfo
 _getnameinfo = _core.Channel.getnameinfo
 _servers = _core.Channel.servers
+_servers_ports = _core.Channel._servers_ports
+_AF_INET6 = int(AddressFamily.AF_INET6)
 
 
 class _Removed:
@@ -68,6 +72,9 @@ class Channel(_core.Channel):
 
     gethostbyname = _Removed("use getaddrinfo()")
     getsock = _Removed("use sock_state_cb, or leave it out for the event thread")
+    destroy = _Removed("use close()")
+    query_dns = _Removed("query() gives the DNSResult")
+    search_dns = _Removed("search() gives the DNSResult")
 
     def __init__(self, *, flags: Optional[int] = None, timeout: Optional[float] = None,
                  tries: Optional[int] = None, ndots: Optional[int] = None, tcp_port: Optional[int] = None,
@@ -101,19 +108,10 @@ class Channel(_core.Channel):
         ``dns://ip:port?tcpport=N`` URI when the TCP port differs."""
         udp_default, tcp_default = (p or 53 for p in self._ports)
         out = []
-        for s in _servers.__get__(self):
-            if s.startswith("["):  # "[v6]:port"
-                out.append(s)
-                continue
-            host, sep, port = s.rpartition(":")
-            if sep and "." in host and ":" not in host:  # "v4:port"
-                out.append(s)
-                continue
-            host = f"[{s}]" if ":" in s else s
-            if udp_default == tcp_default:
-                out.append(f"{host}:{udp_default}")
-            else:
-                out.append(f"dns://{host}:{udp_default}?tcpport={tcp_default}")
+        for ip, family, udp, tcp in _servers_ports(self):
+            udp, tcp = udp or udp_default, tcp or tcp_default
+            host = f"[{ip}]" if family == _AF_INET6 else ip
+            out.append(f"{host}:{udp}" if udp == tcp else f"dns://{host}:{udp}?tcpport={tcp}")
         return out
 
     @servers.setter
@@ -125,17 +123,17 @@ class Channel(_core.Channel):
 
     def query(self, name: Text, query_type: int, *, query_class: int = QUERY_CLASS_IN,  # type: ignore[override]  # pycares 5's signature
               callback: Callable[[Optional[DNSResult], Optional[int]], None]) -> None:
-        """One DNS query; ``callback(DNSResult, None)`` or ``callback(None, errno)``."""
-        if query_class is None:
-            raise ValueError("invalid query class specified")
-        _query_dns(self, name, query_type, callback, query_class)
+        """One DNS query; ``callback(DNSResult, None)`` or ``callback(None, errno)``.
+
+        As in pycares 5 (``ares_query_dnsrec``), a request that fails at once (a name over 253
+        octets, a bad label) calls back with the error inside this call and then raises
+        ``AresError(errno, message)``."""
+        _submit_raising(_query_dns, self, name, query_type, query_class, callback)
 
     def search(self, name: Text, query_type: int, *, query_class: int = QUERY_CLASS_IN,  # type: ignore[override]  # pycares 5's signature
                callback: Callable[[Optional[DNSResult], Optional[int]], None]) -> None:
         """query() through the search domains and ndots rules."""
-        if query_class is None:
-            raise ValueError("invalid query class specified")
-        _search_dns(self, name, query_type, callback, query_class)
+        _submit_raising(_search_dns, self, name, query_type, query_class, callback)
 
     def gethostbyaddr(self, addr: Text, *, callback: Callable[[Optional[HostResult], Optional[int]], None]) -> None:  # type: ignore[override]  # pycares 5's signature
         """Reverse lookup of an IPv4 or IPv6 address."""
@@ -160,9 +158,39 @@ def install_as_pycares() -> None:
     _install_as_pycares(sys.modules[__name__])
 
 
+# What ares_query_dnsrec()/ares_search_dnsrec() return besides calling back (an answer from
+# c-ares' query cache, NXDOMAIN included, is called back inside the call but returns success).
+_SUBMIT_ERRORS = frozenset((errno.ARES_EBADNAME, errno.ARES_ENOSERVER, errno.ARES_ENOMEM, errno.ARES_EBADQUERY,
+                            errno.ARES_EBADFLAGS))
+
+
+def _submit_raising(submit: Callable[..., None], channel: Channel, name: Text, query_type: int, query_class: int,
+                    callback: Callable[[Any, Optional[int]], None]) -> None:
+    """submit(...), raising AresError as well when the request failed inside the call (pycares 5
+    calls back and raises then: ares_query_dnsrec/ares_search_dnsrec return the status)."""
+    if not callable(callback):
+        raise TypeError("a callable is required")
+    if query_class is None:
+        raise ValueError("invalid query class specified")
+    caller = get_ident()
+    state: List[Any] = [True, None]  # [inside the call, errno of a failure called back inside it]
+
+    def called_back(result: Any, status: Optional[int]) -> None:
+        if state[0] and status in _SUBMIT_ERRORS and get_ident() == caller:
+            state[1] = status
+        callback(result, status)
+    try:
+        submit(channel, name, query_type, called_back, query_class)
+    finally:
+        state[0] = False
+    if state[1] is not None:
+        raise AresError(state[1], errno.strerror(state[1]))
+
+
 def _bad_servers(e: Exception) -> AresError:
-    # pycares 5 (ares_set_servers_csv) reports a server it cannot parse as ARES_EBADSTR
-    return AresError(_core.ARES_EBADSTR, f"{_core.strerror(_core.ARES_EBADSTR)}: {e}")
+    # pycares 5 (ares_set_servers_csv) reports a server it cannot parse as ARES_EBADSTR, with
+    # strerror's words; which server and why is in the chained exception
+    return AresError(errno.ARES_EBADSTR, errno.strerror(errno.ARES_EBADSTR))
 
 
 __all__ = (
