@@ -136,253 +136,90 @@ static PyObject *svcb_params(dns_bytes region, unsigned count)
     return list;
 }
 
-#define NEW(kind)                                  \
-    do {                                           \
-        res = result_alloc(st, kind);              \
-        if (res == NULL)                           \
-            return NULL;                           \
-    } while (0)
-#define SET(i, expr)                               \
-    do {                                           \
-        if (result_set(res, (i), (expr)) < 0)      \
-            goto fail;                             \
-    } while (0)
+/* How each known record type becomes a result, for each face: the class and, field by field,
+ * what goes in it. One table, one builder (typed()), so both faces read the same decoded values. */
+enum {
+    F_END, F_ADDR, F_NAME1, F_TARGET4, F_NAME2, F_U8_0, F_U8_1, F_U8_2, F_U16_0, F_U16_1, F_U16_2,
+    F_U32_0, F_U32_1, F_U32_2, F_U32_3, F_U32_4, F_STR0, F_STR1, F_STR2, F_REST_STR, F_REST_BYTES,
+    F_TXT_TEXT, F_TXT_BYTES, F_SVCB_PARAMS, F_TTL, F_SELF_LIST,
+};
 
-/* The typed result for one record; Py_None (new ref) for a type with no result class. */
-static PyObject *typed_result(module_state *st, const dns_rr *rr, const dns_rdata *d)
+typedef struct {
+    uint16_t type;
+    result_kind v4, v5;
+    unsigned char f4[9], f5[8];   /* F_END-terminated */
+} type_fields;
+
+#define SOA_TAIL F_U32_0, F_U32_1, F_U32_2, F_U32_3, F_U32_4
+static const type_fields TYPES[] = {
+    {DNS_T_A, RT_A, RT5_A, {F_ADDR, F_TTL}, {F_ADDR}},
+    {DNS_T_AAAA, RT_AAAA, RT5_AAAA, {F_ADDR, F_TTL}, {F_ADDR}},
+    {DNS_T_CNAME, RT_CNAME, RT5_CNAME, {F_NAME1, F_TTL}, {F_NAME1}},
+    {DNS_T_NS, RT_NS, RT5_NS, {F_NAME1, F_TTL}, {F_NAME1}},
+    /* pycares 4: aliases lists the record's own target (more are merged in by ptr_merge) */
+    {DNS_T_PTR, RT_PTR, RT5_PTR, {F_NAME1, F_TTL, F_SELF_LIST}, {F_NAME1}},
+    {DNS_T_MX, RT_MX, RT5_MX, {F_NAME1, F_U16_0, F_TTL}, {F_U16_0, F_NAME1}},
+    {DNS_T_SRV, RT_SRV, RT5_SRV, {F_NAME1, F_U16_2, F_U16_0, F_U16_1, F_TTL}, {F_U16_0, F_U16_1, F_U16_2, F_NAME1}},
+    {DNS_T_SOA, RT_SOA, RT5_SOA, {F_NAME1, F_NAME2, SOA_TAIL, F_TTL}, {F_NAME1, F_NAME2, SOA_TAIL}},
+    {DNS_T_TXT, RT_TXT, RT5_TXT, {F_TXT_TEXT, F_TTL}, {F_TXT_BYTES}},
+    {DNS_T_NAPTR, RT_NAPTR, RT5_NAPTR, {F_U16_0, F_U16_1, F_STR0, F_STR1, F_STR2, F_NAME1, F_TTL},
+     {F_U16_0, F_U16_1, F_STR0, F_STR1, F_STR2, F_NAME1}},
+    {DNS_T_CAA, RT_CAA, RT5_CAA, {F_U8_0, F_STR0, F_STR1, F_TTL}, {F_U8_0, F_STR0, F_STR1}},
+    {DNS_T_URI, RT_URI, RT5_URI, {F_U16_0, F_U16_1, F_REST_STR, F_TTL}, {F_U16_0, F_U16_1, F_REST_STR}},
+    {DNS_T_TLSA, RT_TLSA, RT5_TLSA, {F_U8_0, F_U8_1, F_U8_2, F_REST_BYTES, F_TTL},
+     {F_U8_0, F_U8_1, F_U8_2, F_REST_BYTES}},
+    /* SVCB targets: pycares_ng's own face keeps the root visible as "."; pycares 5 says "" */
+    {DNS_T_SVCB, RT_SVCB, RT5_SVCB, {F_U16_0, F_TARGET4, F_SVCB_PARAMS, F_TTL}, {F_U16_0, F_NAME1, F_SVCB_PARAMS}},
+    {DNS_T_HTTPS, RT_HTTPS, RT5_HTTPS, {F_U16_0, F_TARGET4, F_SVCB_PARAMS, F_TTL}, {F_U16_0, F_NAME1, F_SVCB_PARAMS}},
+    {DNS_T_DS, RT_DS, RT5_DS, {F_U16_0, F_U8_0, F_U8_1, F_REST_BYTES, F_TTL}, {F_U16_0, F_U8_0, F_U8_1, F_REST_BYTES}},
+    {DNS_T_DNSKEY, RT_DNSKEY, RT5_DNSKEY, {F_U16_0, F_U8_0, F_U8_1, F_REST_BYTES, F_TTL},
+     {F_U16_0, F_U8_0, F_U8_1, F_REST_BYTES}},
+    {DNS_T_SSHFP, RT_SSHFP, RT5_SSHFP, {F_U8_0, F_U8_1, F_REST_BYTES, F_TTL}, {F_U8_0, F_U8_1, F_REST_BYTES}},
+};
+#undef SOA_TAIL
+
+/* One field's value (new reference), or NULL with an exception. res holds the fields before it. */
+static PyObject *field_value(unsigned char code, const dns_rr *rr, const dns_rdata *d, PyObject *res)
 {
-    PyObject *res = NULL;
-#define ttl u(rr->ttl)
-
-    switch (rr->type) {
-    case DNS_T_A:
-    case DNS_T_AAAA:
-        NEW(rr->type == DNS_T_A ? RT_A : RT_AAAA);
-        SET(0, address_str(rr->type == DNS_T_A ? AF_INET : AF_INET6, d->addr));
-        SET(1, ttl);
-        break;
-    case DNS_T_CNAME:
-        NEW(RT_CNAME);
-        SET(0, ascii_str(d->name1, d->name1_len));
-        SET(1, ttl);
-        break;
-    case DNS_T_NS:
-        NEW(RT_NS);
-        SET(0, ascii_str(d->name1, d->name1_len));
-        SET(1, ttl);
-        break;
-    case DNS_T_PTR:
-        NEW(RT_PTR);
-        SET(0, ascii_str(d->name1, d->name1_len));
-        SET(1, ttl);
-        SET(2, PyList_New(1));
-        Py_INCREF(((ResultObject *)res)->f[0]);
-        PyList_SET_ITEM(((ResultObject *)res)->f[2], 0, ((ResultObject *)res)->f[0]);
-        break;
-    case DNS_T_MX:
-        NEW(RT_MX);
-        SET(0, ascii_str(d->name1, d->name1_len));
-        SET(1, u(d->u16[0]));
-        SET(2, ttl);
-        break;
-    case DNS_T_SRV:
-        NEW(RT_SRV);
-        SET(0, ascii_str(d->name1, d->name1_len));
-        SET(1, u(d->u16[2]));
-        SET(2, u(d->u16[0]));
-        SET(3, u(d->u16[1]));
-        SET(4, ttl);
-        break;
-    case DNS_T_SOA:
-        NEW(RT_SOA);
-        SET(0, ascii_str(d->name1, d->name1_len));
-        SET(1, ascii_str(d->name2, d->name2_len));
-        for (int i = 0; i < 5; i++)
-            SET(2 + i, u(d->u32[i]));
-        SET(7, ttl);
-        break;
-    case DNS_T_TXT:
-        NEW(RT_TXT);
-        SET(0, txt_text(d->rest));
-        SET(1, ttl);
-        break;
-    case DNS_T_NAPTR:
-        NEW(RT_NAPTR);
-        SET(0, u(d->u16[0]));
-        SET(1, u(d->u16[1]));
-        SET(2, maybe_str(d->str[0]));
-        SET(3, maybe_str(d->str[1]));
-        SET(4, maybe_str(d->str[2]));
-        SET(5, ascii_str(d->name1, d->name1_len));
-        SET(6, ttl);
-        break;
-    case DNS_T_CAA:
-        NEW(RT_CAA);
-        SET(0, u(d->u8[0]));
-        SET(1, maybe_str(d->str[0]));
-        SET(2, maybe_str(d->str[1]));
-        SET(3, ttl);
-        break;
-    case DNS_T_URI:
-        NEW(RT_URI);
-        SET(0, u(d->u16[0]));
-        SET(1, u(d->u16[1]));
-        SET(2, maybe_str(d->rest));
-        SET(3, ttl);
-        break;
-    case DNS_T_TLSA:
-        NEW(RT_TLSA);
-        SET(0, u(d->u8[0]));
-        SET(1, u(d->u8[1]));
-        SET(2, u(d->u8[2]));
-        SET(3, raw_bytes(d->rest));
-        SET(4, ttl);
-        break;
-    case DNS_T_SVCB:
-    case DNS_T_HTTPS:
-        NEW(rr->type == DNS_T_SVCB ? RT_SVCB : RT_HTTPS);
-        SET(0, u(d->u16[0]));
-        /* "." (the root) means "the owner name" for SVCB targets: keep the dot visible. */
-        SET(1, d->name1_len ? ascii_str(d->name1, d->name1_len) : ascii_str(".", 1));
-        SET(2, svcb_params(d->rest, d->count));
-        SET(3, ttl);
-        break;
-    case DNS_T_DS:
-        NEW(RT_DS);
-        SET(0, u(d->u16[0]));
-        SET(1, u(d->u8[0]));
-        SET(2, u(d->u8[1]));
-        SET(3, raw_bytes(d->rest));
-        SET(4, ttl);
-        break;
-    case DNS_T_DNSKEY:
-        NEW(RT_DNSKEY);
-        SET(0, u(d->u16[0]));
-        SET(1, u(d->u8[0]));
-        SET(2, u(d->u8[1]));
-        SET(3, raw_bytes(d->rest));
-        SET(4, ttl);
-        break;
-    case DNS_T_SSHFP:
-        NEW(RT_SSHFP);
-        SET(0, u(d->u8[0]));
-        SET(1, u(d->u8[1]));
-        SET(2, raw_bytes(d->rest));
-        SET(3, ttl);
-        break;
+    switch (code) {
+    case F_ADDR: return address_str(rr->type == DNS_T_A ? AF_INET : AF_INET6, d->addr);
+    case F_NAME1: return ascii_str(d->name1, d->name1_len);
+    case F_TARGET4: return d->name1_len ? ascii_str(d->name1, d->name1_len) : ascii_str(".", 1);
+    case F_NAME2: return ascii_str(d->name2, d->name2_len);
+    case F_U8_0: case F_U8_1: case F_U8_2: return u(d->u8[code - F_U8_0]);
+    case F_U16_0: case F_U16_1: case F_U16_2: return u(d->u16[code - F_U16_0]);
+    case F_U32_0: case F_U32_1: case F_U32_2: case F_U32_3: case F_U32_4: return u(d->u32[code - F_U32_0]);
+    case F_STR0: case F_STR1: case F_STR2: return maybe_str(d->str[code - F_STR0]);
+    case F_REST_STR: return maybe_str(d->rest);
+    case F_REST_BYTES: return raw_bytes(d->rest);
+    case F_TXT_TEXT: return txt_text(d->rest);
+    case F_TXT_BYTES: return txt_bytes(d->rest);
+    case F_SVCB_PARAMS: return svcb_params(d->rest, d->count);
+    case F_TTL: return u(rr->ttl);
+    case F_SELF_LIST: return Py_BuildValue("[O]", ((ResultObject *)res)->f[0]);
     default:
-        Py_RETURN_NONE;
+        PyErr_SetString(PyExc_SystemError, "answer.c: unknown field code");
+        return NULL;
     }
-    return res;
-fail:
-    Py_XDECREF(res);
-    return NULL;
-#undef ttl
 }
 
-/* pycares 5's record data for one record (no ttl: DNSRecord has it); Py_None (new ref) for a
- * type it has no class for. */
-static PyObject *typed_data5(module_state *st, const dns_rr *rr, const dns_rdata *d)
+/* The typed result of one record for a face: pycares 4's result class (face 4, with ttl) or
+ * pycares 5's record data (face 5/6, no ttl: DNSRecord has it). Py_None (new ref) for a type
+ * with no class. */
+static PyObject *typed(module_state *st, const dns_rr *rr, const dns_rdata *d, int face)
 {
-    PyObject *res = NULL;
-
-    switch (rr->type) {
-    case DNS_T_A:
-    case DNS_T_AAAA:
-        NEW(rr->type == DNS_T_A ? RT5_A : RT5_AAAA);
-        SET(0, address_str(rr->type == DNS_T_A ? AF_INET : AF_INET6, d->addr));
-        break;
-    case DNS_T_CNAME:
-    case DNS_T_NS:
-    case DNS_T_PTR:
-        NEW(rr->type == DNS_T_CNAME ? RT5_CNAME : rr->type == DNS_T_NS ? RT5_NS : RT5_PTR);
-        SET(0, ascii_str(d->name1, d->name1_len));
-        break;
-    case DNS_T_MX:
-        NEW(RT5_MX);
-        SET(0, u(d->u16[0]));
-        SET(1, ascii_str(d->name1, d->name1_len));
-        break;
-    case DNS_T_SRV:
-        NEW(RT5_SRV);
-        SET(0, u(d->u16[0]));
-        SET(1, u(d->u16[1]));
-        SET(2, u(d->u16[2]));
-        SET(3, ascii_str(d->name1, d->name1_len));
-        break;
-    case DNS_T_SOA:
-        NEW(RT5_SOA);
-        SET(0, ascii_str(d->name1, d->name1_len));
-        SET(1, ascii_str(d->name2, d->name2_len));
-        for (int i = 0; i < 5; i++)
-            SET(2 + i, u(d->u32[i]));
-        break;
-    case DNS_T_TXT:
-        NEW(RT5_TXT);
-        SET(0, txt_bytes(d->rest));
-        break;
-    case DNS_T_NAPTR:
-        NEW(RT5_NAPTR);
-        SET(0, u(d->u16[0]));
-        SET(1, u(d->u16[1]));
-        SET(2, maybe_str(d->str[0]));
-        SET(3, maybe_str(d->str[1]));
-        SET(4, maybe_str(d->str[2]));
-        SET(5, ascii_str(d->name1, d->name1_len));
-        break;
-    case DNS_T_CAA:
-        NEW(RT5_CAA);
-        SET(0, u(d->u8[0]));
-        SET(1, maybe_str(d->str[0]));
-        SET(2, maybe_str(d->str[1]));
-        break;
-    case DNS_T_URI:
-        NEW(RT5_URI);
-        SET(0, u(d->u16[0]));
-        SET(1, u(d->u16[1]));
-        SET(2, maybe_str(d->rest));
-        break;
-    case DNS_T_TLSA:
-        NEW(RT5_TLSA);
-        SET(0, u(d->u8[0]));
-        SET(1, u(d->u8[1]));
-        SET(2, u(d->u8[2]));
-        SET(3, raw_bytes(d->rest));
-        break;
-    case DNS_T_SVCB:
-    case DNS_T_HTTPS:
-        NEW(rr->type == DNS_T_SVCB ? RT5_SVCB : RT5_HTTPS);
-        SET(0, u(d->u16[0]));
-        SET(1, ascii_str(d->name1, d->name1_len)); /* the root as "", as c-ares gives names */
-        SET(2, svcb_params(d->rest, d->count));
-        break;
-    case DNS_T_DS:
-        NEW(RT5_DS);
-        SET(0, u(d->u16[0]));
-        SET(1, u(d->u8[0]));
-        SET(2, u(d->u8[1]));
-        SET(3, raw_bytes(d->rest));
-        break;
-    case DNS_T_DNSKEY:
-        NEW(RT5_DNSKEY);
-        SET(0, u(d->u16[0]));
-        SET(1, u(d->u8[0]));
-        SET(2, u(d->u8[1]));
-        SET(3, raw_bytes(d->rest));
-        break;
-    case DNS_T_SSHFP:
-        NEW(RT5_SSHFP);
-        SET(0, u(d->u8[0]));
-        SET(1, u(d->u8[1]));
-        SET(2, raw_bytes(d->rest));
-        break;
-    default:
+    const type_fields *t = NULL;
+    for (size_t i = 0; i < sizeof(TYPES) / sizeof(TYPES[0]) && t == NULL; i++)
+        if (TYPES[i].type == rr->type)
+            t = &TYPES[i];
+    if (t == NULL)
         Py_RETURN_NONE;
-    }
+    const unsigned char *f = face >= 5 ? t->f5 : t->f4;
+    PyObject *res = result_alloc(st, face >= 5 ? t->v5 : t->v4);
+    for (int i = 0; res != NULL && f[i] != F_END; i++)
+        if (result_set(res, i, field_value(f[i], rr, d, res)) < 0)
+            Py_CLEAR(res);
     return res;
-fail:
-    Py_XDECREF(res);
-    return NULL;
 }
 
 /* Appends a PTR record to the single PTR result, as c-ares does: name is the last target,
@@ -440,7 +277,7 @@ PyObject *answer_build_from(module_state *st, int qtype, rr_source *src, int *st
             other_class = 1;
             continue;
         }
-        if ((item = typed_result(st, &rr, &d)) == NULL)
+        if ((item = typed(st, &rr, &d, 4)) == NULL)
             goto error;
         if (item == Py_None) {
             Py_DECREF(item);
@@ -491,9 +328,9 @@ static PyObject *dns_record(module_state *st, rr_source *src, const dns_rr *rr, 
         if (rr->type == DNS_T_OPT || (face == 5 && (rr->type == DNS_T_SVCB || rr->type == DNS_T_DS ||
                                                     rr->type == DNS_T_DNSKEY || rr->type == DNS_T_SSHFP)))
             Py_RETURN_NONE;
-        if ((data = typed_data5(st, rr, d)) == NULL || data == Py_None)
+        if ((data = typed(st, rr, d, 5)) == NULL || data == Py_None)
             return data;
-    } else if (rr->type == DNS_T_OPT || (data = typed_result(st, rr, d)) == Py_None) {
+    } else if (rr->type == DNS_T_OPT || (data = typed(st, rr, d, 4)) == Py_None) {
         if (rr->type != DNS_T_OPT)
             Py_DECREF(data);
         data = raw_bytes(src->rdata(src, rr));

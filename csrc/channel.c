@@ -818,24 +818,35 @@ static PyObject *Channel_set_local_dev(PyObject *self, PyObject *arg)
     Py_RETURN_NONE;
 }
 
-static PyObject *Channel_get_servers(PyObject *self, void *closure)
+/* The current generation's servers (free with ares_free_data); -1 with an exception. */
+static int current_servers(chan_core *c, struct ares_addr_port_node **list)
 {
-    chan_core *c = CORE(self);
-    struct ares_addr_port_node *list = NULL;
-    char text[INET6_ADDRSTRLEN + 16];
+    *list = NULL;
     if (check_open(c) < 0)
-        return NULL;
-    int default_port = (c->optmask & ARES_OPT_UDP_PORT) ? c->opts.udp_port : 53;
+        return -1;
     core_lock(c);
     if (c->state != CH_OPEN) { /* closed by another thread meanwhile */
         pthread_mutex_unlock(&c->lock);
         check_open(c);
-        return NULL;
+        return -1;
     }
-    int rc = ares_get_servers_ports(c->gens->ch, &list);
+    int rc = ares_get_servers_ports(c->gens->ch, list);
     pthread_mutex_unlock(&c->lock);
-    if (rc != ARES_SUCCESS)
-        return raise_ares_error(c->st, rc);
+    if (rc != ARES_SUCCESS) {
+        raise_ares_error(c->st, rc);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *Channel_get_servers(PyObject *self, void *closure)
+{
+    chan_core *c = CORE(self);
+    struct ares_addr_port_node *list;
+    char text[INET6_ADDRSTRLEN + 16];
+    if (current_servers(c, &list) < 0)
+        return NULL;
+    int default_port = (c->optmask & ARES_OPT_UDP_PORT) ? c->opts.udp_port : 53;
     PyObject *out = PyList_New(0);
     for (struct ares_addr_port_node *n = list; out != NULL && n != NULL; n = n->next) {
         char ip[INET6_ADDRSTRLEN];
@@ -860,19 +871,9 @@ static PyObject *Channel_get_servers(PyObject *self, void *closure)
 static PyObject *Channel_servers_ports(PyObject *self, PyObject *unused)
 {
     chan_core *c = CORE(self);
-    struct ares_addr_port_node *list = NULL;
-    if (check_open(c) < 0)
+    struct ares_addr_port_node *list;
+    if (current_servers(c, &list) < 0)
         return NULL;
-    core_lock(c);
-    if (c->state != CH_OPEN) { /* closed by another thread meanwhile */
-        pthread_mutex_unlock(&c->lock);
-        check_open(c);
-        return NULL;
-    }
-    int rc = ares_get_servers_ports(c->gens->ch, &list);
-    pthread_mutex_unlock(&c->lock);
-    if (rc != ARES_SUCCESS)
-        return raise_ares_error(c->st, rc);
     PyObject *out = PyList_New(0);
     for (struct ares_addr_port_node *n = list; out != NULL && n != NULL; n = n->next) {
         char ip[INET6_ADDRSTRLEN];

@@ -108,7 +108,8 @@ class Run:
         self.sock: List[Any] = []
         self.pending: set = set()
         self.channels: List[Any] = []
-        self._fds: Dict[int, int] = {}
+        self._fds: Dict[int, int] = {}  # fd number -> socket, while that socket is open
+        self._sockets = 0
         self._watch: Dict[int, Tuple[bool, bool]] = {}
         self._ctx: Optional[str] = None
         self._main = threading.get_ident()
@@ -124,7 +125,13 @@ class Run:
         return f"in:{self._ctx}" if self._ctx else "loop"
 
     def fd(self, fd: int) -> int:
-        return self._fds.setdefault(fd, len(self._fds))
+        """The socket using this fd number: sockets are numbered 0, 1 … in the order they appear,
+        one number per socket, not per fd number (whether the OS hands a closed socket's number to
+        the next one depends on what other threads of the process open meanwhile)."""
+        if fd not in self._fds:
+            self._fds[fd] = self._sockets
+            self._sockets += 1
+        return self._fds[fd]
 
     def sock_state_cb(self, fd: int, readable: bool, writable: bool) -> None:
         with self._cond:
@@ -137,6 +144,7 @@ class Run:
                 self._watch[fd] = (bool(readable), bool(writable))
             else:
                 self._watch.pop(fd, None)
+                self._fds.pop(fd, None)  # its number may come back for another socket
 
     def cb(self, tag: str) -> Callable[[Any, Any], None]:
         with self._cond:
