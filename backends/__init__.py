@@ -14,9 +14,10 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import sys
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Dict, Optional
+from typing import Dict, Iterable, Optional
 
 __all__ = ["BackendInfo", "available", "get", "GROUP", "ENV_VAR", "DEFAULT"]
 
@@ -41,8 +42,10 @@ class BackendInfo:
 def _entry_points() -> Dict[str, str]:
     from importlib import metadata
 
-    eps = metadata.entry_points()
-    group = eps.select(group=GROUP) if hasattr(eps, "select") else eps.get(GROUP, [])  # type: ignore[arg-type]  # Python 3.9
+    if sys.version_info >= (3, 10):
+        group: Iterable[metadata.EntryPoint] = metadata.entry_points(group=GROUP)
+    else:  # a dict of lists on 3.9
+        group = metadata.entry_points().get(GROUP, [])
     found: Dict[str, str] = {}
     for ep in group:
         found.setdefault(ep.name, ep.value)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, List, Optional, Tuple, Union
 from .. import _core
 
 if TYPE_CHECKING:
-    _record = dataclass
+    from dataclasses import dataclass as _record
 else:
     def _record(shape: type) -> type:
         cls = _core._v5_types[shape.__name__]
