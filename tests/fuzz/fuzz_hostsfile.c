@@ -17,13 +17,13 @@ static void lookups(hosts_cache **cache, const char *name)
     static const int families[] = {AF_INET, AF_INET6, AF_UNSPEC};
     for (int i = 0; i < 3; i++) {
         struct ares_addrinfo *ai = NULL;
-        (void)hosts_forward(cache, name, families[i], i != 1, &ai);
+        (void)hosts_forward(cache, path, name, families[i], i != 1, &ai);
         if (ai != NULL) {
             for (struct ares_addrinfo_node *n = ai->nodes; n != NULL; n = n->ai_next) {
                 struct hostent *h = NULL;
                 const void *addr = n->ai_family == AF_INET ? (const void *)&((struct sockaddr_in *)n->ai_addr)->sin_addr
                                                            : (const void *)&((struct sockaddr_in6 *)n->ai_addr)->sin6_addr;
-                if (hosts_reverse(cache, n->ai_family, addr, &h) == ARES_SUCCESS)
+                if (hosts_reverse(cache, path, n->ai_family, addr, &h) == ARES_SUCCESS)
                     hosts_hostent_free(h);
             }
             hosts_addrinfo_free(ai);
@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (path[0] == '\0') {
         snprintf(path, sizeof(path), "/tmp/fuzz-hosts-%d", (int)getpid());
-        setenv("CARES_HOSTS", path, 1);
+        setenv("CARES_HOSTS", path, 1); /* for libcares; pycares_ng's reader is given path */
     }
     FILE *fp = fopen(path, "wb");
     if (fp == NULL)
