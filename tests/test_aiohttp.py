@@ -203,6 +203,8 @@ ORACLE_CHILD = r"""
 import asyncio, json, socket, sys
 import aiodns, pycares
 assert pycares.__version__ == "5.2.1" and aiodns.__version__ == "4.0.4", (pycares.__version__, aiodns.__version__)
+import oracle_keepalive  # pycares 5.2.1 frees its lookups/resolvconf_path strings too early (as 4.11)
+oracle_keepalive.install(pycares)
 from aiohttp.resolver import AsyncResolver
 server, resolv_conf, cases = json.loads(sys.argv[1])
 
@@ -232,7 +234,7 @@ def test_resolve_matches_aiohttp_own_resolver(dns: testing.FaultServer, resolv_c
     assert (oracle / "pycares").is_dir(), (
         f"pycares 5.2.1 is not installed in {oracle}: run "
         f"`{sys.executable} -m pip install --target {oracle} pycares==5.2.1 aiodns==4.0.4`")
-    env = dict(os.environ, PYTHONPATH=str(oracle))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(oracle), str(Path(__file__).resolve().parent / "oracle")]))
     proc = subprocess.run([sys.executable, "-c", ORACLE_CHILD, json.dumps([dns.address, resolv_conf, CASES])],
                           env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
