@@ -363,7 +363,7 @@ class GeventResolver:
     def gethostbyname(self, hostname: Union[str, bytes], family: int = socket.AF_INET) -> str:
         """:func:`socket.gethostbyname` (``family=AF_INET6``: the first IPv6 address)."""
         source = self._current()
-        if (family == socket.AF_INET and hostname.__class__ is str and _PLAIN_NAME(hostname)
+        if (family == socket.AF_INET and isinstance(hostname, str) and _PLAIN_NAME(hostname)
                 and not _MAYBE_NUMERIC(hostname) and len(hostname) <= 253
                 and shaping.hosts_inet(shaping.hosts_lines(hostname.encode("ascii"), source)) is None):
             # The common case, a plain host name: the channel's own gethostbyname gives what
