@@ -22,29 +22,9 @@ int answer_type_supported(long t)
     }
 }
 
-/* Text known to be ASCII (decoded names, addresses) as str, without a decoder. */
-static PyObject *ascii_str(const char *s, size_t n)
-{
-    PyObject *u = PyUnicode_New((Py_ssize_t)n, 127);
-    if (u != NULL)
-        memcpy(PyUnicode_1BYTE_DATA(u), s, n);
-    return u;
-}
-
-static int all_ascii(const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i] & 0x80)
-            return 0;
-    return 1;
-}
-
-/* pycares' maybe_str: str when the octets are ASCII, else bytes. */
 static PyObject *maybe_str(dns_bytes b)
 {
-    if (all_ascii(b.p, b.n))
-        return ascii_str((const char *)b.p, b.n);
-    return PyBytes_FromStringAndSize((const char *)b.p, (Py_ssize_t)b.n);
+    return result_text((const char *)b.p, b.n);
 }
 
 static PyObject *raw_bytes(dns_bytes b)
@@ -72,11 +52,11 @@ static PyObject *address_str(int family, const uint8_t *addr)
                 *o++ = (char)('0' + (v / 10) % 10);
             *o++ = (char)('0' + v % 10);
         }
-        return ascii_str(text, (size_t)(o - text));
+        return result_ascii(text, (size_t)(o - text));
     }
     if (inet_ntop(family, addr, text, sizeof(text)) == NULL)
         return PyErr_SetFromErrno(PyExc_OSError);
-    return ascii_str(text, strlen(text));
+    return result_ascii(text, strlen(text));
 }
 
 /* TXT: the character-strings of one record joined; str if ASCII. */
@@ -87,7 +67,7 @@ static PyObject *txt_text(dns_bytes region)
     int ascii = 1;
     while (dns_txt_next(&it, &chunk) == 1) {
         total += chunk.n;
-        ascii = ascii && all_ascii(chunk.p, chunk.n);
+        ascii = ascii && result_all_ascii(chunk.p, chunk.n);
     }
     PyObject *out = ascii ? PyUnicode_New((Py_ssize_t)total, 127) : PyBytes_FromStringAndSize(NULL, (Py_ssize_t)total);
     if (out == NULL)
@@ -183,9 +163,9 @@ static PyObject *field_value(unsigned char code, const dns_rr *rr, const dns_rda
 {
     switch (code) {
     case F_ADDR: return address_str(rr->type == DNS_T_A ? AF_INET : AF_INET6, d->addr);
-    case F_NAME1: return ascii_str(d->name1, d->name1_len);
-    case F_TARGET4: return d->name1_len ? ascii_str(d->name1, d->name1_len) : ascii_str(".", 1);
-    case F_NAME2: return ascii_str(d->name2, d->name2_len);
+    case F_NAME1: return result_ascii(d->name1, d->name1_len);
+    case F_TARGET4: return d->name1_len ? result_ascii(d->name1, d->name1_len) : result_ascii(".", 1);
+    case F_NAME2: return result_ascii(d->name2, d->name2_len);
     case F_U8_0: case F_U8_1: case F_U8_2: return u(d->u8[code - F_U8_0]);
     case F_U16_0: case F_U16_1: case F_U16_2: return u(d->u16[code - F_U16_0]);
     case F_U32_0: case F_U32_1: case F_U32_2: case F_U32_3: case F_U32_4: return u(d->u32[code - F_U32_0]);
@@ -342,7 +322,7 @@ static PyObject *dns_record(module_state *st, rr_source *src, const dns_rr *rr, 
         Py_DECREF(data);
         return NULL;
     }
-    if (result_set(res, 0, ascii_str(rr->name, rr->name_len)) < 0 || result_set(res, 1, u(rr->type)) < 0 ||
+    if (result_set(res, 0, result_ascii(rr->name, rr->name_len)) < 0 || result_set(res, 1, u(rr->type)) < 0 ||
         result_set(res, 2, u(rr->rclass)) < 0 || result_set(res, 3, u(rr->ttl)) < 0) {
         Py_DECREF(data);
         Py_DECREF(res);

@@ -23,6 +23,7 @@
 #include "args.h"
 #include "dnsrec.h"
 #include "host.h"
+#include "query.h"
 #include "names.h"
 
 #if PY_VERSION_HEX >= 0x030C0000
@@ -36,7 +37,21 @@
 
 /* ---- construction --------------------------------------------------------------------------- */
 
-#define CORE(self) (((ChannelObject *)(self))->core)
+/* A network interface name (PyMem-allocated copy), or NULL with an exception. */
+static char *local_dev_arg(PyObject *obj)
+{
+    PyObject *keep = NULL;
+    const char *s = text_arg(obj, "local_dev", &keep);
+    if (s == NULL)
+        return NULL;
+    char *dev = NULL;
+    if (*s == '\0' || strlen(s) >= 16)
+        PyErr_Format(PyExc_ValueError, "local_dev must be a network interface name of 1 to 15 characters, got %R", obj);
+    else
+        dev = pymem_strdup(s);
+    Py_DECREF(keep);
+    return dev;
+}
 
 static PyObject *Channel_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
@@ -58,7 +73,7 @@ static PyObject *Channel_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
     Py_INCREF(module);
     c->module = module;
     c->st = get_module_state(module);
-    fork_registry_add(c); /* from now on fork() takes its lock and fixes it up in the child */
+    core_all_add(c); /* from now on fork() takes its lock and fixes it up in the child */
     ChannelObject *self = (ChannelObject *)type->tp_alloc(type, 0);
     if (self == NULL) {
         core_free(c);
@@ -247,19 +262,8 @@ static int Channel_init(PyObject *self, PyObject *args, PyObject *kwargs)
     }
     if (local_ip != NULL && local_ip != Py_None && parse_ip(local_ip, "local_ip", &c->local_family, c->local_addr) < 0)
         goto fail;
-    if (local_dev != NULL && local_dev != Py_None) {
-        const char *s = text_arg(local_dev, "local_dev", &keep);
-        if (s == NULL)
-            goto fail;
-        if (*s == '\0' || strlen(s) >= 16) {
-            PyErr_Format(PyExc_ValueError, "local_dev must be a network interface name of 1 to 15 characters, got %R",
-                         local_dev);
-            goto fail;
-        }
-        if ((c->local_dev = pymem_strdup(s)) == NULL)
-            goto fail;
-        Py_CLEAR(keep);
-    }
+    if (local_dev != NULL && local_dev != Py_None && (c->local_dev = local_dev_arg(local_dev)) == NULL)
+        goto fail;
     if (sock_state_cb != NULL && sock_state_cb != Py_None && !PyCallable_Check(sock_state_cb)) {
         PyErr_SetString(PyExc_TypeError, "sock_state_cb must be callable");
         goto fail;
@@ -297,8 +301,7 @@ static int Channel_init(PyObject *self, PyObject *args, PyObject *kwargs)
         c->gens = NULL;
         c->state = CH_NEW;
         pthread_mutex_unlock(&c->lock);
-        ares_destroy(g->ch);
-        free(g);
+        gen_destroy(g);
         goto fail;
     }
     registry_add(c);
@@ -310,125 +313,6 @@ fail:
     c->threaded = 0;
     free_options(c);
     return -1;
-}
-
-/* ---- queries -------------------------------------------------------------------------------- */
-
-static int valid_class(long k)
-{
-    return k == 1 || k == 3 || k == 4 || k == 254 || k == 255;
-}
-
-typedef struct {
-    const char *name;
-    int qclass, qtype, search;
-} query_args;
-
-static void issue_query(ares_channel ch, request *r, void *arg)
-{
-    query_args *q = arg;
-    if (r->core->dnsrec)
-        dnsrec_issue(ch, r, q->name, q->qclass, q->qtype, q->search);
-    else if (q->search)
-        ares_search(ch, q->name, q->qclass, q->qtype, on_query_done, r);
-    else
-        ares_query(ch, q->name, q->qclass, q->qtype, on_query_done, r);
-}
-
-static PyObject *submit_query(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
-                              const char *fname, int search, int kind)
-{
-    static const char *const names[] = {"name", "query_type", "callback", "query_class", NULL};
-    chan_core *c = CORE(self);
-    PyObject *a[4];
-    char buf[NAME_BUF_SIZE];
-    long qtype, qclass = 1;
-
-    /* pycares 4's order: the callback, the type, the class, the closed channel, the name */
-    if (parse_args(fname, args, nargs, kwnames, names, 3, a) < 0)
-        return NULL;
-    if (!PyCallable_Check(a[2])) {
-        PyErr_SetString(PyExc_TypeError, "callback must be callable");
-        return NULL;
-    }
-    /* Anything but a known type is a ValueError, as in pycares 4 (a string such as "A" too). */
-    if (!PyLong_Check(a[1]) || PyBool_Check(a[1])) {
-        PyErr_Format(PyExc_ValueError, "invalid query type: %R", a[1]);
-        return NULL;
-    }
-    if (int_option(a[1], "query_type", LONG_MIN, LONG_MAX, &qtype) != 1) {
-        if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_TypeError, "query_type must be an int");
-        return NULL;
-    }
-    if (kind == REQ_QUERY_DNS && c->face == 5)
-        kind = REQ_QUERY_DNS5;
-    if (kind != REQ_QUERY_DNS ? !answer_type_supported(qtype) : (qtype < 1 || qtype > 65535)) {
-        PyErr_Format(PyExc_ValueError, "invalid query type: %ld", qtype);
-        return NULL;
-    }
-    if (a[3] != NULL && a[3] != Py_None) {
-        /* Anything but a known class is a ValueError, as in pycares 4 (a string too). */
-        if (!PyLong_Check(a[3]) || PyBool_Check(a[3])) {
-            PyErr_Format(PyExc_ValueError, "invalid query class: %R", a[3]);
-            return NULL;
-        }
-        if (int_option(a[3], "query_class", LONG_MIN, LONG_MAX, &qclass) < 0)
-            return NULL;
-        if (!valid_class(qclass)) {
-            PyErr_Format(PyExc_ValueError, "invalid query class: %ld", qclass);
-            return NULL;
-        }
-    }
-    if (check_open(c) < 0)
-        return NULL;
-    Py_ssize_t n = name_encode_request(c->st, a[0], buf, "name");
-    if (n == NAME_REPORT)
-        return request_submit_status(c, a[2], kind, ARES_EBADNAME) < 0 ? NULL : (Py_INCREF(Py_None), Py_None);
-    if (n < 0)
-        return NULL;
-
-    request *r = request_new(c, a[2], kind);
-    if (r == NULL)
-        return NULL;
-    r->qtype = (int)qtype;
-    r->may_block = search && may_read_hostaliases(c, buf);
-    query_args q = {buf, (int)qclass, (int)qtype, search};
-    if (request_submit(c, r, issue_query, &q) < 0)
-        return NULL;
-    Py_RETURN_NONE;
-}
-
-static PyObject *Channel_query(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
-{
-    return submit_query(self, args, nargs, kwnames, "query", 0, REQ_QUERY);
-}
-
-static PyObject *Channel_search(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
-{
-    return submit_query(self, args, nargs, kwnames, "search", 1, REQ_QUERY);
-}
-
-static PyObject *Channel_query_dns(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
-{
-    return submit_query(self, args, nargs, kwnames, "query_dns", 0, REQ_QUERY_DNS);
-}
-
-static PyObject *Channel_search_dns(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
-{
-    return submit_query(self, args, nargs, kwnames, "search_dns", 1, REQ_QUERY_DNS);
-}
-
-/* pycares 5's query()/search() on any channel: DNSResult, NODATA an error (for aiodns-4-style
- * resolvers over a pycares-4-face channel). */
-static PyObject *Channel_query_dns5(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
-{
-    return submit_query(self, args, nargs, kwnames, "_query_dns5", 0, REQ_QUERY_DNS5);
-}
-
-static PyObject *Channel_search_dns5(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
-{
-    return submit_query(self, args, nargs, kwnames, "_search_dns5", 1, REQ_QUERY_DNS5);
 }
 
 /* ---- I/O driving ---------------------------------------------------------------------------- */
@@ -510,7 +394,7 @@ static PyObject *Channel_getsock(PyObject *self, PyObject *unused)
         return NULL;
     core_lock(c);
     FOR_EACH_GEN(c, g) {
-        int bits = ares_getsock(g->ch, socks, ARES_GETSOCK_MAXNUM);
+        int bits = compat_getsock(g->ch, socks, ARES_GETSOCK_MAXNUM);
         for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
             if (ARES_GETSOCK_READABLE(bits, i) && nr < 64)
                 rfds[nr++] = (int)socks[i];
@@ -532,7 +416,7 @@ static PyObject *Channel_timeout(PyObject *self, PyObject *const *args, Py_ssize
     chan_core *c = CORE(self);
     double cap = 0.0;
     int have_cap = 0, have_best = 0;
-    struct timeval maxtv, tv, best = {0, 0};
+    struct timeval maxtv, best = {0, 0};
 
     if (nargs > 1) {
         PyErr_Format(PyExc_TypeError, "timeout() takes at most 1 argument (%zd given)", nargs);
@@ -547,13 +431,7 @@ static PyObject *Channel_timeout(PyObject *self, PyObject *const *args, Py_ssize
         maxtv.tv_usec = (suseconds_t)((cap - (double)maxtv.tv_sec) * 1e6);
     }
     core_lock(c);
-    FOR_EACH_GEN(c, g) {
-        struct timeval *t = ares_timeout(g->ch, have_cap ? &maxtv : NULL, &tv);
-        if (t != NULL && (!have_best || timercmp(t, &best, <))) {
-            best = *t;
-            have_best = 1;
-        }
-    }
+    have_best = core_next_timeout(c, have_cap ? &maxtv : NULL, &best);
     pthread_mutex_unlock(&c->lock);
     if (!have_best)
         return PyFloat_FromDouble(have_cap ? cap : 0.0);
@@ -639,100 +517,17 @@ static PyObject *Channel_cancel(PyObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
-/* Waits until a close() (this thread's or another's) has had every callback delivered. The GIL
- * is released and the lock is not held while the GIL is taken back (see core_lock); signals are
- * checked between slices. Interrupted (-1 with the exception, only when interruptible), the
- * channel stays closed and its callbacks are still delivered by the thread that runs them. */
-static int wait_close_done(chan_core *c, int interruptible)
-{
-    for (;;) {
-        int done;
-        Py_BEGIN_ALLOW_THREADS
-        pthread_mutex_lock(&c->lock);
-        if (!c->close_done) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += 50 * 1000 * 1000;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
-            (void)pthread_cond_timedwait(&c->closed_cond, &c->lock, &until);
-        }
-        done = c->close_done;
-        pthread_mutex_unlock(&c->lock);
-        Py_END_ALLOW_THREADS
-        if (done)
-            return 0;
-        if (interruptible && PyErr_CheckSignals() < 0)
-            return -1;
-    }
-}
-
-/* Whether close() must wait for the delivery of its callbacks: not when this thread is part of
- * it (a callback it is delivering, or the I/O thread that delivers). Lock held. */
-static int must_wait_locked(chan_core *c)
-{
-    return !is_delivering_locked(c) && !on_event_thread(c);
-}
-
-/* Cancels (ARES_ECANCELLED) and destroys every generation, stops the I/O thread and
- * delivers what that produced. Idempotent; safe from a callback, since callbacks never run
- * inside libcares. */
-int channel_close(chan_core *c, int interruptible)
+/* close() and its kin: a fork's child catches up first (fork.c), then the core is closed
+ * (event_thread.c). */
+static int close_core(chan_core *c, int interruptible)
 {
     fork_check(c);
-    core_lock(c);
-    if (c->state == CH_NEW) {
-        c->state = CH_CLOSED;
-        c->close_done = 1;
-    } else if (c->state == CH_CLOSED) {
-        /* Another close() is under way: return only once its callbacks have all run. */
-        int wait = must_wait_locked(c);
-        pthread_mutex_unlock(&c->lock);
-        return wait ? wait_close_done(c, interruptible) : 0;
-    }
-    if (c->state != CH_OPEN) {
-        pthread_mutex_unlock(&c->lock);
-        return 0;
-    }
-    c->state = CH_CLOSED;
-    c->stop = 1;
-    /* Pending requests end with ARES_ECANCELLED, as the pycares 4 spec says and does; whatever
-     * a cancelled lookup might still start (none of its steps continue after a cancel) ends
-     * with ARES_EDESTRUCTION below. */
-    FOR_EACH_GEN(c, cg)
-        ares_cancel(cg->ch);
-    generation *g = c->gens;
-    c->gens = NULL;
-    while (g != NULL) {
-        generation *next = g->next;
-        ares_destroy(g->ch);
-        free(g);
-        g = next;
-    }
-    pthread_mutex_unlock(&c->lock);
-    if (stop_thread(c, interruptible) < 0) {
-        /* Interrupted while the I/O thread finished a callback: it goes on by itself and
-         * delivers the rest (ARES_ECANCELLED), which a later close() waits for. */
-        registry_remove(c);
-        return -1;
-    }
-    registry_remove(c);
-    /* From inside a callback this returns at once: the delivery already under way runs the
-     * remaining callbacks (socket-close notifications too) as soon as the current one returns,
-     * and lets go of sock_state_cb when the queue is empty (deliver_events). */
-    deliver_events_nested(c);
-    /* If another thread owns the delivery, close() returns once it has run them all. */
-    core_lock(c);
-    int wait = must_wait_locked(c);
-    pthread_mutex_unlock(&c->lock);
-    return wait ? wait_close_done(c, interruptible) : 0;
+    return channel_close(c, interruptible);
 }
 
 static PyObject *Channel_close(PyObject *self, PyObject *unused)
 {
-    if (channel_close(CORE(self), 1) < 0)
+    if (close_core(CORE(self), 1) < 0)
         return NULL;
     Py_RETURN_NONE;
 }
@@ -747,7 +542,7 @@ static PyObject *Channel_enter(PyObject *self, PyObject *unused)
 
 static PyObject *Channel_exit(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (channel_close(CORE(self), 1) < 0)
+    if (close_core(CORE(self), 1) < 0)
         return NULL;
     Py_RETURN_FALSE;
 }
@@ -764,8 +559,7 @@ static PyObject *Channel_reinit(PyObject *self, PyObject *unused)
     core_lock(c);
     if (c->state != CH_OPEN) {
         pthread_mutex_unlock(&c->lock);
-        ares_destroy(g->ch);
-        free(g);
+        gen_destroy(g);
         check_open(c);
         return NULL;
     }
@@ -793,17 +587,7 @@ static PyObject *Channel_set_local_ip(PyObject *self, PyObject *arg)
 static PyObject *Channel_set_local_dev(PyObject *self, PyObject *arg)
 {
     chan_core *c = CORE(self);
-    PyObject *keep = NULL;
-    const char *s = text_arg(arg, "local_dev", &keep);
-    if (s == NULL)
-        return NULL;
-    if (*s == '\0' || strlen(s) >= 16) {
-        Py_DECREF(keep);
-        return PyErr_Format(PyExc_ValueError, "local_dev must be a network interface name of 1 to 15 characters, "
-                            "got %R", arg);
-    }
-    char *dev = pymem_strdup(s);
-    Py_DECREF(keep);
+    char *dev = local_dev_arg(arg);
     if (dev == NULL || check_open(c) < 0) {
         PyMem_Free(dev);
         return NULL;
@@ -830,7 +614,7 @@ static int current_servers(chan_core *c, struct ares_addr_port_node **list)
         check_open(c);
         return -1;
     }
-    int rc = ares_get_servers_ports(c->gens->ch, list);
+    int rc = compat_get_servers_ports(c->gens->ch, list);
     pthread_mutex_unlock(&c->lock);
     if (rc != ARES_SUCCESS) {
         raise_ares_error(c->st, rc);
@@ -923,8 +707,7 @@ static int Channel_set_servers(PyObject *self, PyObject *value, void *closure)
             if (c->state == CH_OPEN) {
                 gen_install(c, g);
             } else {
-                ares_destroy(g->ch);
-                free(g);
+                gen_destroy(g);
             }
             waiting = core_unlock(c);
         }
@@ -949,7 +732,7 @@ static void Channel_finalize(PyObject *self)
     PyObject *t, *v, *tb;
     PyErr_Fetch(&t, &v, &tb);
     if (CORE(self) != NULL && CORE(self)->state == CH_OPEN)
-        (void)channel_close(CORE(self), 0);
+        (void)close_core(CORE(self), 0);
     PyErr_Restore(t, v, tb);
 }
 
@@ -988,7 +771,7 @@ static void Channel_dealloc(PyObject *self)
          * every pending callback still runs once and the core leaves the fork registry. */
         PyObject *t, *v, *tb;
         PyErr_Fetch(&t, &v, &tb);
-        (void)channel_close(open_core, 0);
+        (void)close_core(open_core, 0);
         PyErr_Restore(t, v, tb);
     }
     if (((ChannelObject *)self)->weakreflist != NULL)

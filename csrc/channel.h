@@ -6,16 +6,8 @@
 #include <pthread.h>
 
 #include "module.h"
+#include "request.h"
 
-/* Something libcares reported, waiting to be delivered to Python once the lock is released. */
-typedef struct event {
-    struct event *next;
-    int kind;
-} event;
-
-enum { EV_REQUEST = 1, EV_SOCK = 2 };
-enum { REQ_QUERY = 1, REQ_QUERY_DNS = 2, REQ_HOST = 3, REQ_ADDRINFO = 4, REQ_NAMEINFO = 5, REQ_HOST_AI = 6, REQ_LITERAL_AI = 7, REQ_LITERAL_HOST = 8,
-       REQ_QUERY_DNS5 = 9 /* pycares 5's query(): DNSResult; NODATA is an error */ };
 enum { CH_NEW = 0, CH_OPEN = 1, CH_CLOSED = 2 };
 
 /* One libcares channel. reinit() and server changes that 1.18 refuses while queries are pending
@@ -37,26 +29,6 @@ typedef struct generation {
      * libcares settled on, read once. */
     int query_flags_known, query_rd, query_edns;
 } generation;
-
-struct chan_core;
-
-/* One accepted request; owns its callback reference and is freed in exactly one place
- * (request_deliver), after its callback ran. */
-typedef struct request {
-    event ev;                       /* must stay first: the queue links requests through it */
-    struct request *prev, *next;    /* undelivered requests of the channel (GIL) */
-    struct chan_core *core;
-    generation *gen;
-    PyObject *callback;
-    unsigned char *abuf;            /* query replies */
-    void *payload;                  /* host lookups: what their libcares callback reported (host.c) */
-    void *extra;                    /* host lookups: what the caller asked, kept for the result (host.c) */
-    void *steps;                    /* host lookups done in steps (hosts file, then libcares …) (host.c) */
-    char *cares_hosts;              /* host lookups: $CARES_HOSTS when submitted, or NULL (host.c) */
-    int alen, status, qtype, kind;
-    int may_block;                  /* its libcares call may read a file: issued without the GIL */
-    int reply_form;                 /* abuf holds a raw reply or a compact copy (dnsrec.h) */
-} request;
 
 typedef struct {
     event ev;
@@ -130,6 +102,7 @@ typedef struct ChannelObject {
     PyObject *dict;     /* instance attributes: pycares 4's Channel takes them (mocks, tags) */
 } ChannelObject;
 
+#define CORE(self) (((ChannelObject *)(self))->core)
 #define FOR_EACH_GEN(c, g) for (generation *g = (c)->gens; g != NULL; g = g->next)
 
 /* channel_core.c: the lock, the event queue, delivery, generations. */
@@ -140,12 +113,9 @@ void free_options(chan_core *c);
 void core_decref(chan_core *c);        /* GIL held */
 void wake_thread(chan_core *c);
 void reap_generations(chan_core *c);
-void on_query_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen);
 void on_sock_state(void *data, ares_socket_t fd, int readable, int writable);
 void deliver_events(chan_core *c);     /* GIL held, lock not held */
-int check_open(chan_core *c);          /* 0, or -1 with RuntimeError */
-/* A request holding a new reference to callback; NULL with MemoryError. */
-request *request_new(chan_core *c, PyObject *callback, int kind);
+int core_check_state(chan_core *c);    /* open: 0; else -1 with RuntimeError */
 /* Issues r under the lock with issue(libcares channel, r, arg); on a closed channel frees r and
  * raises RuntimeError (-1). From then on r belongs to the channel: exactly one delivery. */
 typedef void (*issue_fn)(ares_channel ch, request *r, void *arg);
@@ -156,7 +126,7 @@ int may_read_hostaliases(chan_core *c, const char *name);
 /* Accepts a request that failed before reaching libcares (bad input pycares 4 reports through
  * the callback): its callback gets (None, status), in order with the rest. 0, or -1 with an
  * exception (closed channel, no memory). */
-int request_submit_status(chan_core *c, PyObject *callback, int kind, int status);
+int request_submit_status(chan_core *c, PyObject *callback, int status);
 /* The libcares callback every finished request goes through (lock held). */
 void request_finished(request *r);
 int on_event_thread(chan_core *c);
@@ -173,6 +143,21 @@ void gen_apply_local(chan_core *c, ares_channel ch);
 int set_servers(chan_core *c, ares_channel ch, struct ares_addr_port_node *servers, int nservers);
 int gen_create(chan_core *c, struct ares_addr_port_node *servers, int nservers, generation **out);
 void gen_install(chan_core *c, generation *g);
+void gen_destroy(generation *g);                 /* its libcares channel and itself */
+generation *gens_take_all(chan_core *c);        /* lock held: every generation, unlinked */
+void gens_destroy(generation *g);               /* a list gens_take_all returned */
+/* The earliest of libcares' next timers over every generation, at most *cap when cap is not
+ * NULL: 1 with *out, or 0 when no timer runs. Lock held. */
+int core_next_timeout(chan_core *c, const struct timeval *cap, struct timeval *out);
+
+/* Every live core of the process, whatever module made it, for the fork handlers (fork.c). Its
+ * mutex is taken before any core's lock; core_all_lock() takes it with the GIL held. */
+extern pthread_mutex_t core_all_mutex;
+extern chan_core *core_all;
+extern volatile unsigned long core_fork_count;
+void core_all_lock(void);
+void core_all_add(chan_core *c);       /* GIL held, lock not held */
+void core_all_remove(chan_core *c);    /* GIL held, lock not held */
 
 void registry_add(chan_core *c);
 void registry_remove(chan_core *c);
@@ -188,17 +173,20 @@ void channel_shutdown_threads(module_state *st);
  * the child's work (new libcares channels, I/O threads, closes that were under way) is done with
  * the GIL, by the after_in_child hook or by the first call on the channel, whichever comes first. */
 int fork_handlers_install(void);           /* once per process; 0, or an errno value */
-void fork_registry_add(chan_core *c);      /* GIL held, lock not held */
-void fork_registry_remove(chan_core *c);   /* GIL held, lock not held */
 void fork_check(chan_core *c);             /* GIL held, lock not held: catch up with a fork */
+/* What every method checks first: a fork's child catches up, then the channel must be open.
+ * 0, or -1 with RuntimeError. */
+int check_open(chan_core *c);
 void channels_after_fork_child(module_state *st);
 /* event_thread.c: its own process-wide state around fork() */
 void detached_threads_prepare(void);
 void detached_threads_parent(void);
 void detached_threads_after_fork_child(void);
 
-/* channel.c: 0, or -1 with an exception (a signal handler's, such as KeyboardInterrupt, while
- * waiting for callbacks another thread delivers; only when interruptible). */
+/* event_thread.c: cancels and destroys every generation, stops the I/O thread, delivers what
+ * that produced. 0, or -1 with an exception (a signal handler's, such as KeyboardInterrupt, while
+ * waiting for callbacks another thread delivers; only when interruptible). A fork's child calls
+ * fork_check() first. */
 int channel_close(chan_core *c, int interruptible);
 
 #endif

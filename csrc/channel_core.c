@@ -9,6 +9,7 @@
 #include <string.h>
 #include <poll.h>
 #include <stdint.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "answer.h"
@@ -37,6 +38,42 @@ void core_lock(chan_core *c)
     c->empty_at_lock = c->q_head == NULL;
 }
 
+void gen_destroy(generation *g)
+{
+    ares_destroy(g->ch);
+    free(g);
+}
+
+generation *gens_take_all(chan_core *c)
+{
+    generation *g = c->gens;
+    c->gens = NULL;
+    return g;
+}
+
+void gens_destroy(generation *g)
+{
+    while (g != NULL) {
+        generation *next = g->next;
+        gen_destroy(g);
+        g = next;
+    }
+}
+
+int core_next_timeout(chan_core *c, const struct timeval *cap, struct timeval *out)
+{
+    struct timeval tv;
+    int have = 0;
+    FOR_EACH_GEN(c, g) {
+        struct timeval *t = ares_timeout(g->ch, (struct timeval *)cap, &tv);
+        if (t != NULL && (!have || timercmp(t, out, <))) {
+            *out = *t;
+            have = 1;
+        }
+    }
+    return have;
+}
+
 /* Destroys retired generations whose last query finished. Lock held, outside libcares callbacks. */
 void reap_generations(chan_core *c)
 {
@@ -47,8 +84,7 @@ void reap_generations(chan_core *c)
         generation *g = *link;
         if (g->pending == 0) {
             *link = g->next;
-            ares_destroy(g->ch);
-            free(g);
+            gen_destroy(g);
         } else {
             link = &g->next;
         }
@@ -97,7 +133,7 @@ void free_options(chan_core *c)
 
 void core_free(chan_core *c)
 {
-    fork_registry_remove(c);
+    core_all_remove(c);
     free_options(c);
     hosts_cache_free(c->hosts);
     free(c->watch);
@@ -129,28 +165,6 @@ static void enqueue(chan_core *c, event *e)
     else
         c->q_head = e;
     c->q_tail = e;
-}
-
-/* libcares callback for query/search: record only (lock held, GIL maybe not). */
-void on_query_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
-{
-    request *r = arg;
-    /* For the whole-message API a NOERROR reply without answers (NODATA, a referral) is a
-     * result: its authority section is what the caller asked to see. */
-    if (status == ARES_ENODATA && r->kind == REQ_QUERY_DNS && abuf != NULL && alen > 0)
-        status = ARES_SUCCESS;
-    status = reply_status(r->core, status);
-    r->status = status;
-    if (status == ARES_SUCCESS && abuf != NULL && alen > 0) {
-        r->abuf = malloc((size_t)alen);
-        if (r->abuf == NULL) {
-            r->status = ARES_ENOMEM;
-        } else {
-            memcpy(r->abuf, abuf, (size_t)alen);
-            r->alen = alen;
-        }
-    }
-    request_finished(r);
 }
 
 void request_finished(request *r)
@@ -231,61 +245,13 @@ static void request_unlink(chan_core *c, request *r)
         r->next->prev = r->prev;
 }
 
-/* A host result under pycares 5's class names (same fields); consumes res. */
-static PyObject *host_result_v5(module_state *st, PyObject *res)
-{
-    PyTypeObject *tp = Py_TYPE(res);
-    if (tp == st->result_types[RT_HOST])
-        return result_retype(st, res, RT5_HOST);
-    if (tp == st->result_types[RT_NAMEINFO])
-        return result_retype(st, res, RT5_NAMEINFO);
-    if (tp != st->result_types[RT_ADDRINFO])
-        return res;
-    /* cnames, then nodes: fresh lists of fresh objects, retyped in place */
-    for (int f = 0; f < 2; f++) {
-        PyObject *list = ((ResultObject *)res)->f[f];
-        for (Py_ssize_t i = 0; list != NULL && PyList_Check(list) && i < PyList_GET_SIZE(list); i++) {
-            PyObject *item = PyList_GET_ITEM(list, i);
-            Py_INCREF(item);
-            PyObject *twin = result_retype(st, item, f == 0 ? RT5_ADDRINFO_CNAME : RT5_ADDRINFO_NODE);
-            if (twin == NULL) {
-                Py_DECREF(res);
-                return NULL;
-            }
-            PyList_SetItem(list, i, twin); /* cannot fail: i is in range */
-        }
-    }
-    return result_retype(st, res, RT5_ADDRINFO);
-}
-
 static PyObject *request_result(chan_core *c, request *r, int *status)
 {
     PyObject *res = NULL;
     *status = r->status;
     if (r->status != ARES_SUCCESS)
         return NULL;
-    if (r->abuf == NULL && r->payload == NULL) {
-        *status = ARES_EBADRESP;
-        return NULL;
-    }
-    /* face 5: pycares 5's types only, unless the question was for one of pycares_ng's further
-     * types (face 6) */
-    int face = r->kind != REQ_QUERY_DNS5 ? 4 : (r->qtype == DNS_T_SVCB || r->qtype == DNS_T_DS ||
-                                                r->qtype == DNS_T_DNSKEY || r->qtype == DNS_T_SSHFP) ? 6 : 5;
-    if (r->reply_form == REPLY_COMPACT && r->kind != REQ_QUERY) {
-        rr_source src;
-        dnsrec_source_init(&src, r->abuf, (size_t)r->alen);
-        res = answer_build_message_from(c->st, &src, status, face);
-    } else if (r->reply_form == REPLY_COMPACT) {
-        rr_source src;
-        dnsrec_source_init(&src, r->abuf, (size_t)r->alen);
-        res = answer_build_from(c->st, r->qtype, &src, status);
-    } else if (r->kind == REQ_QUERY_DNS || r->kind == REQ_QUERY_DNS5)
-        res = answer_build_message(c->st, r->abuf, (size_t)r->alen, status, face);
-    else if (r->kind == REQ_QUERY)
-        res = answer_build(c->st, r->qtype, r->abuf, (size_t)r->alen, status);
-    else if ((res = host_build(c->st, r)) != NULL && c->face == 5)
-        res = host_result_v5(c->st, res);
+    res = r->ops->build(r, c->st, c->face, status);
     if (res == NULL && PyErr_Occurred()) {
         /* The exception itself goes to sys.unraisablehook (a callback has no way to raise it);
          * the callback gets the ARES code that says what failed: memory, or making a result of
@@ -297,6 +263,13 @@ static PyObject *request_result(chan_core *c, request *r, int *status)
         *status = ARES_EBADRESP; /* never "success" without a result */
     }
     return res;
+}
+
+static void request_free(request *r)
+{
+    if (r->ops->free != NULL)
+        r->ops->free(r);
+    PyMem_Free(r);
 }
 
 /* Calls the request's callback once and frees the request. */
@@ -321,9 +294,7 @@ static void request_deliver(chan_core *c, request *r)
         PyErr_WriteUnraisable(r->callback);
     Py_XDECREF(ret);
     Py_DECREF(r->callback);
-    free(r->abuf);
-    host_payload_free(r);
-    PyMem_Free(r);
+    request_free(r);
     if (c->reqs == NULL && c->idle_waiters > 0) {
         /* wait(): nothing is pending any more. idle_mu is never held by a thread waiting for
          * the GIL, so taking it here with the GIL held cannot deadlock. */
@@ -469,7 +440,7 @@ int set_servers(chan_core *c, ares_channel ch, struct ares_addr_port_node *serve
         first.next = NULL;
         servers = &first;
     }
-    return ares_set_servers_ports(ch, nservers ? servers : NULL);
+    return compat_set_servers_ports(ch, nservers ? servers : NULL);
 }
 
 /* c-ares < 1.22 reads the hosts file from scratch on every lookup; when the lookups include the
@@ -565,14 +536,9 @@ static int gen_create_from(chan_core *c, struct ares_addr_port_node *servers, in
         free(g);
         return rc;
     }
-    if ((rc = sockets_install(c, g->ch)) != ARES_SUCCESS) {
-        ares_destroy(g->ch);
-        free(g);
-        return rc;
-    }
-    if (servers != NULL && (rc = set_servers(c, g->ch, servers, nservers)) != ARES_SUCCESS) {
-        ares_destroy(g->ch);
-        free(g);
+    if ((rc = sockets_install(c, g->ch)) != ARES_SUCCESS ||
+        (servers != NULL && (rc = set_servers(c, g->ch, servers, nservers)) != ARES_SUCCESS)) {
+        gen_destroy(g);
         return rc;
     }
     gen_apply_local(c, g->ch);
@@ -612,11 +578,58 @@ void registry_remove(chan_core *c)
 }
 
 
+/* ---- every live core of the process ------------------------------------------------------- */
+
+pthread_mutex_t core_all_mutex = PTHREAD_MUTEX_INITIALIZER;
+chan_core *core_all;                        /* core_all_mutex */
+volatile unsigned long core_fork_count;     /* how many fork()s made this process (a child's) */
+
+/* Takes core_all_mutex from a thread holding the GIL, never waiting for it with the GIL held,
+ * nor for the GIL with it held (as core_lock: the fork prepare handler takes it with the GIL
+ * held). */
+void core_all_lock(void)
+{
+    while (pthread_mutex_trylock(&core_all_mutex) != 0) {
+        Py_BEGIN_ALLOW_THREADS
+        pthread_mutex_lock(&core_all_mutex);
+        pthread_mutex_unlock(&core_all_mutex);
+        Py_END_ALLOW_THREADS
+    }
+}
+
+void core_all_add(chan_core *c)
+{
+    core_all_lock();
+    c->fork_seen = core_fork_count;
+    c->all_prev = NULL;
+    c->all_next = core_all;
+    if (core_all != NULL)
+        core_all->all_prev = c;
+    core_all = c;
+    c->in_all = 1;
+    pthread_mutex_unlock(&core_all_mutex);
+}
+
+void core_all_remove(chan_core *c)
+{
+    if (!c->in_all)
+        return;
+    core_all_lock();
+    if (c->all_prev != NULL)
+        c->all_prev->all_next = c->all_next;
+    else
+        core_all = c->all_next;
+    if (c->all_next != NULL)
+        c->all_next->all_prev = c->all_prev;
+    c->all_prev = c->all_next = NULL;
+    c->in_all = 0;
+    pthread_mutex_unlock(&core_all_mutex);
+}
+
 /* ---- submitting requests -------------------------------------------------------------------- */
 
-int check_open(chan_core *c)
+int core_check_state(chan_core *c)
 {
-    fork_check(c); /* a fork's child: the channel starts fresh first (fork.c) */
     if (c->state == CH_OPEN)
         return 0;
     /* pycares 4's wording ("destroyed"), which callers match on. */
@@ -625,30 +638,36 @@ int check_open(chan_core *c)
     return -1;
 }
 
-request *request_new(chan_core *c, PyObject *callback, int kind)
+request *request_new(chan_core *c, PyObject *callback, const request_ops *ops, size_t size)
 {
-    request *r = PyMem_Calloc(1, sizeof(*r));
+    request *r = PyMem_Calloc(1, size);
     if (r == NULL) {
         PyErr_NoMemory();
         return NULL;
     }
     r->ev.kind = EV_REQUEST;
     r->core = c;
-    r->kind = kind;
-    if (kind == REQ_HOST || kind == REQ_ADDRINFO || kind == REQ_HOST_AI || kind == REQ_NAMEINFO) {
-        /* Hosts-file steps may run on the I/O thread, which must not call getenv() (not safe
-         * against a setenv() elsewhere): the file is named now, as the lookup starts. */
-        const char *env = getenv("CARES_HOSTS");
-        if (env != NULL && (r->cares_hosts = strdup(env)) == NULL) {
-            PyMem_Free(r);
-            PyErr_NoMemory();
-            return NULL;
-        }
-    }
+    r->ops = ops;
     Py_INCREF(callback);
     r->callback = callback;
     return r;
 }
+
+void request_discard(request *r)
+{
+    Py_DECREF(r->callback);
+    request_free(r);
+}
+
+/* A request that failed before it reached libcares: only its status is reported. */
+static PyObject *status_build(request *r, module_state *st, int face, int *status)
+{
+    (void)r, (void)st, (void)face;
+    *status = ARES_EBADRESP; /* never built: its status is never ARES_SUCCESS */
+    return NULL;
+}
+
+static const request_ops status_ops = {status_build, NULL};
 
 static void issue_finished(ares_channel ch, request *r, void *arg)
 {
@@ -657,9 +676,9 @@ static void issue_finished(ares_channel ch, request *r, void *arg)
     request_finished(r);
 }
 
-int request_submit_status(chan_core *c, PyObject *callback, int kind, int status)
+int request_submit_status(chan_core *c, PyObject *callback, int status)
 {
-    request *r = request_new(c, callback, kind);
+    request *r = request_new(c, callback, &status_ops, sizeof(request));
     if (r == NULL)
         return -1;
     r->status = status;
@@ -678,10 +697,8 @@ int request_submit(chan_core *c, request *r, issue_fn issue, void *arg)
     core_lock(c);
     if (c->state != CH_OPEN) {
         pthread_mutex_unlock(&c->lock);
-        Py_DECREF(r->callback);
-        host_payload_free(r);
-        PyMem_Free(r);
-        return check_open(c);
+        request_discard(r);
+        return core_check_state(c);
     }
     r->next = c->reqs;
     if (c->reqs != NULL)

@@ -646,7 +646,7 @@ static uint16_t wire_flags(const ares_dns_record_t *rec)
 
 /* The compact copy of a reply: ARES_SUCCESS with *out / *outlen (malloc'd), or an error.
  * A query result needs only the answer section; the whole-message kinds take all three. */
-static int compact_copy(const ares_dns_record_t *rec, int whole, uint8_t **out, int *outlen)
+int dnsrec_compact_copy(const ares_dns_record_t *rec, int whole, uint8_t **out, int *outlen)
 {
     static const ares_dns_section_t sections[3] = {ARES_SECTION_ANSWER, ARES_SECTION_AUTHORITY,
                                                    ARES_SECTION_ADDITIONAL};
@@ -668,74 +668,6 @@ static int compact_copy(const ares_dns_record_t *rec, int whole, uint8_t **out, 
     return ARES_SUCCESS;
 }
 
-/* libcares callback for the dnsrec path: record only (lock held, GIL maybe not). The same
- * statuses as on_query_done (channel_core.c): c-ares' own, with NODATA a result for query_dns. */
-static void on_dnsrec_done(void *arg, ares_status_t astatus, size_t timeouts, const ares_dns_record_t *rec)
-{
-    request *r = arg;
-    int status = (int)astatus;
-    (void)timeouts;
-    if (status == ARES_ENODATA && r->kind == REQ_QUERY_DNS && rec != NULL)
-        status = ARES_SUCCESS;
-    status = reply_status(r->core, status);
-    r->status = status;
-    if (status == ARES_SUCCESS && rec != NULL) {
-        int rc = compact_copy(rec, r->kind != REQ_QUERY, &r->abuf, &r->alen);
-        if (rc != ARES_SUCCESS)
-            r->status = rc;
-        else
-            r->reply_form = REPLY_COMPACT;
-    }
-    request_finished(r);
-}
-
-/* ares_search_dnsrec takes a query message: the one ares_search would make (RD unless
- * NORECURSE; an OPT record with the channel's EDNS size when EDNS is on). The channel's flags
- * are read once per generation. */
-static void search_dnsrec(ares_channel ch, request *r, const char *name, int qclass, int qtype)
-{
-    generation *g = r->gen;
-    if (!g->query_flags_known) {
-        struct ares_options o;
-        int mask = 0;
-        memset(&o, 0, sizeof(o));
-        /* libcares' defaults without ARES_OPT_FLAGS: recursion desired, EDNS with 1232 octets */
-        int flags = ARES_FLAG_EDNS;
-        g->query_edns = 1232;
-        if (ares_save_options(ch, &o, &mask) == ARES_SUCCESS) {
-            if (mask & ARES_OPT_FLAGS)
-                flags = o.flags;
-            if ((mask & ARES_OPT_EDNSPSZ) && o.ednspsz > 0 && o.ednspsz <= 65535)
-                g->query_edns = o.ednspsz;
-            ares_destroy_options(&o);
-        }
-        g->query_rd = !(flags & ARES_FLAG_NORECURSE);
-        if (!(flags & ARES_FLAG_EDNS))
-            g->query_edns = 0;
-        g->query_flags_known = 1;
-    }
-    ares_dns_record_t *q = NULL;
-    ares_dns_rr_t *opt = NULL;
-    ares_status_t rc = ares_dns_record_create(&q, 0, g->query_rd ? ARES_FLAG_RD : 0, ARES_OPCODE_QUERY,
-                                              ARES_RCODE_NOERROR);
-    if (rc == ARES_SUCCESS)
-        rc = ares_dns_record_query_add(q, name, (ares_dns_rec_type_t)qtype, (ares_dns_class_t)qclass);
-    if (rc == ARES_SUCCESS && g->query_edns > 0) {
-        rc = ares_dns_record_rr_add(&opt, q, ARES_SECTION_ADDITIONAL, "", ARES_REC_TYPE_OPT, ARES_CLASS_IN, 0);
-        if (rc == ARES_SUCCESS)
-            rc = ares_dns_rr_set_u16(opt, ARES_RR_OPT_UDP_SIZE, (unsigned short)g->query_edns);
-        if (rc == ARES_SUCCESS)
-            rc = ares_dns_rr_set_u8(opt, ARES_RR_OPT_VERSION, 0);
-        if (rc == ARES_SUCCESS)
-            rc = ares_dns_rr_set_u16(opt, ARES_RR_OPT_FLAGS, 0);
-    }
-    if (rc == ARES_SUCCESS)
-        ares_search_dnsrec(ch, q, on_dnsrec_done, r); /* calls back on every failure */
-    else
-        on_dnsrec_done(r, rc, 0, NULL);
-    ares_dns_record_destroy(q);
-}
-
 int dnsrec_wanted(void)
 {
     int version = 0;
@@ -744,29 +676,11 @@ int dnsrec_wanted(void)
     return version >= 0x011c00 && !(env != NULL && strcmp(env, "0") == 0);
 }
 
-void dnsrec_issue(ares_channel ch, request *r, const char *name, int qclass, int qtype, int search)
-{
-    if (search)
-        search_dnsrec(ch, r, name, qclass, qtype);
-    else
-        /* every failure is reported through the callback too */
-        (void)ares_query_dnsrec(ch, name, (ares_dns_class_t)qclass, (ares_dns_rec_type_t)qtype, on_dnsrec_done, r,
-                                NULL);
-}
-
 #else /* c-ares < 1.28: the legacy calls and the raw-reply parser */
 
 int dnsrec_wanted(void)
 {
     return 0;
-}
-
-void dnsrec_issue(ares_channel ch, request *r, const char *name, int qclass, int qtype, int search)
-{
-    if (search)
-        ares_search(ch, name, qclass, qtype, on_query_done, r);
-    else
-        ares_query(ch, name, qclass, qtype, on_query_done, r);
 }
 
 #endif

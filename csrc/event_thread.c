@@ -16,16 +16,8 @@
 /* Milliseconds until libcares' next timer, -1 for none (lock held). */
 static int next_timeout_ms(chan_core *c)
 {
-    struct timeval tv, best = {0, 0};
-    int have = 0;
-    FOR_EACH_GEN(c, g) {
-        struct timeval *t = ares_timeout(g->ch, NULL, &tv);
-        if (t != NULL && (!have || timercmp(t, &best, <))) {
-            best = *t;
-            have = 1;
-        }
-    }
-    if (!have)
+    struct timeval best;
+    if (!core_next_timeout(c, NULL, &best))
         return -1;
     long ms = (long)best.tv_sec * 1000 + (best.tv_usec + 999) / 1000;
     return ms > INT_MAX ? INT_MAX : (int)ms;
@@ -324,9 +316,119 @@ int stop_thread(chan_core *c, int interruptible)
     return 0;
 }
 
+/* At exit (GIL held, a reference to c held): waits, GIL released between looks, until c's I/O
+ * thread has let go of its reference and of its thread state. channel_close() returns once the
+ * callbacks have run, but when another thread's close() is joining the I/O thread (a daemon
+ * thread, say), that thread may still need the GIL once more after the last callback (for
+ * core_decref and PyThreadState_DeleteCurrent). Asking for it after finalization has begun
+ * would end it inside PyEval_RestoreThread (pthread_exit): it would never drop its thread
+ * state and reference, and a forced unwind of event_loop leaves the frame's shadow poisoned for
+ * AddressSanitizer's own thread teardown (a stack-use-after-scope report on "T-1"). Once it is
+ * seen at 0 with the GIL held the thread has released the GIL in PyThreadState_DeleteCurrent
+ * and touches Python no more. Bounded: a callback that never returns cannot hold up the exit. */
+static void wait_thread_gone(chan_core *c)
+{
+    struct timespec now, until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += 10;
+    while (c->thread_alive) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec > until.tv_sec || (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec))
+            return;
+        Py_BEGIN_ALLOW_THREADS
+        struct timespec pause = {0, 1000 * 1000};
+        nanosleep(&pause, NULL);
+        Py_END_ALLOW_THREADS
+    }
+}
+
+/* ---- closing ---------------------------------------------------------------------------------- */
+
+/* Waits until a close() (this thread's or another's) has had every callback delivered. The GIL
+ * is released and the lock is not held while the GIL is taken back (see core_lock); signals are
+ * checked between slices. Interrupted (-1 with the exception, only when interruptible), the
+ * channel stays closed and its callbacks are still delivered by the thread that runs them. */
+static int wait_close_done(chan_core *c, int interruptible)
+{
+    for (;;) {
+        int done;
+        Py_BEGIN_ALLOW_THREADS
+        pthread_mutex_lock(&c->lock);
+        if (!c->close_done) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 50 * 1000 * 1000;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            (void)pthread_cond_timedwait(&c->closed_cond, &c->lock, &until);
+        }
+        done = c->close_done;
+        pthread_mutex_unlock(&c->lock);
+        Py_END_ALLOW_THREADS
+        if (done)
+            return 0;
+        if (interruptible && PyErr_CheckSignals() < 0)
+            return -1;
+    }
+}
+
+/* Whether close() must wait for the delivery of its callbacks: not when this thread is part of
+ * it (a callback it is delivering, or the I/O thread that delivers). Lock held. */
+static int must_wait_locked(chan_core *c)
+{
+    return !is_delivering_locked(c) && !on_event_thread(c);
+}
+
+/* Cancels (ARES_ECANCELLED) and destroys every generation, stops the I/O thread and
+ * delivers what that produced. Idempotent; safe from a callback, since callbacks never run
+ * inside libcares. */
+int channel_close(chan_core *c, int interruptible)
+{
+    core_lock(c);
+    if (c->state == CH_NEW) {
+        c->state = CH_CLOSED;
+        c->close_done = 1;
+    } else if (c->state == CH_CLOSED) {
+        /* Another close() is under way: return only once its callbacks have all run. */
+        int wait = must_wait_locked(c);
+        pthread_mutex_unlock(&c->lock);
+        return wait ? wait_close_done(c, interruptible) : 0;
+    }
+    if (c->state != CH_OPEN) {
+        pthread_mutex_unlock(&c->lock);
+        return 0;
+    }
+    c->state = CH_CLOSED;
+    c->stop = 1;
+    /* Pending requests end with ARES_ECANCELLED, as the pycares 4 spec says and does; whatever
+     * a cancelled lookup might still start (none of its steps continue after a cancel) ends
+     * with ARES_EDESTRUCTION below. */
+    FOR_EACH_GEN(c, cg)
+        ares_cancel(cg->ch);
+    gens_destroy(gens_take_all(c));
+    pthread_mutex_unlock(&c->lock);
+    if (stop_thread(c, interruptible) < 0) {
+        /* Interrupted while the I/O thread finished a callback: it goes on by itself and
+         * delivers the rest (ARES_ECANCELLED), which a later close() waits for. */
+        registry_remove(c);
+        return -1;
+    }
+    registry_remove(c);
+    /* From inside a callback this returns at once: the delivery already under way runs the
+     * remaining callbacks (socket-close notifications too) as soon as the current one returns,
+     * and lets go of sock_state_cb when the queue is empty (deliver_events). */
+    deliver_events_nested(c);
+    /* If another thread owns the delivery, close() returns once it has run them all. */
+    core_lock(c);
+    int wait = must_wait_locked(c);
+    pthread_mutex_unlock(&c->lock);
+    return wait ? wait_close_done(c, interruptible) : 0;
+}
+
 void channel_shutdown_threads(module_state *st)
 {
-    channels_after_fork_child(st); /* a forked child whose hook did not run yet: threads first */
     for (;;) {
         chan_core *c = st->channels;
         while (c != NULL && !c->thread_running)
@@ -336,6 +438,7 @@ void channel_shutdown_threads(module_state *st)
         c->refs++; /* keep it while its callbacks run */
         (void)channel_close(c, 0);  /* waits for a close() another thread has under way */
         registry_remove(c); /* never find the same channel twice */
+        wait_thread_gone(c); /* another thread's close() may still be joining it */
         core_decref(c);
     }
     /* I/O threads detached by a close() from their own callback may still be finishing (they

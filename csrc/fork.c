@@ -7,8 +7,8 @@
  * forks holds the GIL there, so no thread may ever hold a channel lock while it waits for the GIL
  * (core_lock() and every wait in channel.c let go of the lock before taking the GIL back).
  *
- * The handlers need a list of every live core, whatever module (interpreter) made it: the one
- * piece of process-wide mutable state here, with its own mutex, taken before any core's lock.
+ * The handlers walk the list of every live core, whatever module (interpreter) made it
+ * (channel_core.c), holding its mutex, which is taken before any core's lock.
  *
  * In the child the atfork handler only does what needs no Python: it releases the locks, makes
  * fresh condition variables (their waiters were other threads, not copied) and notes which I/O
@@ -27,28 +27,13 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
-static chan_core *all_cores;                /* all_lock */
-static volatile unsigned long fork_count;   /* how many fork()s made this process (a child's) */
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
 static int install_rc;
 
-/* Takes all_lock from a thread holding the GIL, never waiting for it with the GIL held, nor
- * for the GIL with it held (as core_lock: the prepare handler takes it with the GIL held). */
-static void all_lock_take(void)
-{
-    while (pthread_mutex_trylock(&all_lock) != 0) {
-        Py_BEGIN_ALLOW_THREADS
-        pthread_mutex_lock(&all_lock);
-        pthread_mutex_unlock(&all_lock);
-        Py_END_ALLOW_THREADS
-    }
-}
-
 static void fork_prepare(void)
 {
-    pthread_mutex_lock(&all_lock);
-    for (chan_core *c = all_cores; c != NULL; c = c->all_next)
+    pthread_mutex_lock(&core_all_mutex);
+    for (chan_core *c = core_all; c != NULL; c = c->all_next)
         pthread_mutex_lock(&c->lock);
     detached_threads_prepare();
 }
@@ -56,18 +41,18 @@ static void fork_prepare(void)
 static void fork_parent(void)
 {
     detached_threads_parent();
-    for (chan_core *c = all_cores; c != NULL; c = c->all_next)
+    for (chan_core *c = core_all; c != NULL; c = c->all_next)
         pthread_mutex_unlock(&c->lock);
-    pthread_mutex_unlock(&all_lock);
+    pthread_mutex_unlock(&core_all_mutex);
 }
 
 /* Only the forking thread exists here; no Python code, no Python API. */
 static void fork_child(void)
 {
     pthread_t self = pthread_self();
-    fork_count++;
+    core_fork_count++;
     detached_threads_after_fork_child();
-    for (chan_core *c = all_cores; c != NULL; c = c->all_next) {
+    for (chan_core *c = core_all; c != NULL; c = c->all_next) {
         pthread_cond_init(&c->closed_cond, NULL); /* never fails with default attributes */
         /* wait(): a thread of the parent may have been inside it; it was not copied */
         pthread_mutex_init(&c->idle_mu, NULL);
@@ -82,7 +67,7 @@ static void fork_child(void)
         }
         pthread_mutex_unlock(&c->lock); /* taken by this very thread in fork_prepare */
     }
-    pthread_mutex_unlock(&all_lock);
+    pthread_mutex_unlock(&core_all_mutex);
 }
 
 static void install(void)
@@ -94,35 +79,6 @@ int fork_handlers_install(void)
 {
     pthread_once(&install_once, install);
     return install_rc;
-}
-
-void fork_registry_add(chan_core *c)
-{
-    all_lock_take();
-    c->fork_seen = fork_count;
-    c->all_prev = NULL;
-    c->all_next = all_cores;
-    if (all_cores != NULL)
-        all_cores->all_prev = c;
-    all_cores = c;
-    c->in_all = 1;
-    pthread_mutex_unlock(&all_lock);
-}
-
-void fork_registry_remove(chan_core *c)
-{
-    if (!c->in_all)
-        return;
-    all_lock_take();
-    if (c->all_prev != NULL)
-        c->all_prev->all_next = c->all_next;
-    else
-        all_cores = c->all_next;
-    if (c->all_next != NULL)
-        c->all_next->all_prev = c->all_prev;
-    c->all_prev = c->all_next = NULL;
-    c->in_all = 0;
-    pthread_mutex_unlock(&all_lock);
 }
 
 /* An open channel in the child: see the comment at the top. */
@@ -138,14 +94,7 @@ static void restart_in_child(chan_core *c)
         c->wake_fd = fd;
     }
     core_lock(c);
-    generation *g = c->gens;
-    c->gens = NULL;
-    while (g != NULL) {
-        generation *next = g->next;
-        ares_destroy(g->ch);
-        free(g);
-        g = next;
-    }
+    gens_destroy(gens_take_all(c)); /* with the lock: libcares ends their queries (callbacks) */
     c->nwatch = 0;
     pthread_mutex_unlock(&c->lock);
 
@@ -176,11 +125,17 @@ static void restart_in_child(chan_core *c)
     (void)channel_close(c, 0);
 }
 
+int check_open(chan_core *c)
+{
+    fork_check(c); /* a fork's child: the channel starts fresh first */
+    return core_check_state(c);
+}
+
 void fork_check(chan_core *c)
 {
-    if (c->fork_seen == fork_count)
+    if (c->fork_seen == core_fork_count)
         return;
-    c->fork_seen = fork_count;
+    c->fork_seen = core_fork_count;
     c->refs++; /* whatever the callbacks below do */
     if (c->thread_lost) {
         c->thread_lost = 0;
@@ -209,16 +164,16 @@ void channels_after_fork_child(module_state *st)
 {
     for (;;) {
         chan_core *todo = NULL;
-        all_lock_take();
-        for (chan_core *c = all_cores; c != NULL; c = c->all_next) {
-            if (c->st == st && c->fork_seen != fork_count) {
+        core_all_lock();
+        for (chan_core *c = core_all; c != NULL; c = c->all_next) {
+            if (c->st == st && c->fork_seen != core_fork_count) {
                 todo = c;
                 break;
             }
         }
         if (todo != NULL)
             todo->refs++;
-        pthread_mutex_unlock(&all_lock);
+        pthread_mutex_unlock(&core_all_mutex);
         if (todo == NULL)
             return;
         fork_check(todo);

@@ -14,37 +14,6 @@
 
 #define MIN_CARES_VERSION 0x011200 /* 1.18.0 */
 
-PyObject *module_from_type(PyTypeObject *type)
-{
-#if PY_VERSION_HEX >= 0x030B0000
-    return PyType_GetModuleByDef(type, &pycares_ng_module);
-#else
-    /* Walk the MRO for the heap type this module defined (subclasses of Channel). */
-    PyObject *mro = type->tp_mro;
-    for (Py_ssize_t i = 0; mro != NULL && i < PyTuple_GET_SIZE(mro); i++) {
-        PyTypeObject *t = (PyTypeObject *)PyTuple_GET_ITEM(mro, i);
-        if (!(t->tp_flags & Py_TPFLAGS_HEAPTYPE))
-            continue;
-        PyObject *m = PyType_GetModule(t);
-        if (m != NULL && PyModule_GetDef(m) == &pycares_ng_module)
-            return m;
-        PyErr_Clear();
-    }
-    PyErr_Format(PyExc_TypeError, "%s is not a pycares_ng type", type->tp_name);
-    return NULL;
-#endif
-}
-
-PyObject *raise_ares_error(module_state *st, int status)
-{
-    PyObject *v = Py_BuildValue("(is)", status, ares_strerror(status));
-    if (v != NULL) {
-        PyErr_SetObject(st->AresError, v);
-        Py_DECREF(v);
-    }
-    return NULL;
-}
-
 /* ---- module functions ----------------------------------------------------------------------- */
 
 static PyObject *mod_strerror(PyObject *module, PyObject *arg)
@@ -154,7 +123,9 @@ static PyObject *mod_encode_name(PyObject *module, PyObject *arg)
 
 static PyObject *mod_shutdown(PyObject *module, PyObject *unused)
 {
-    channel_shutdown_threads(get_module_state(module));
+    module_state *st = get_module_state(module);
+    channels_after_fork_child(st); /* a forked child whose hook did not run yet: threads first */
+    channel_shutdown_threads(st);
     Py_RETURN_NONE;
 }
 

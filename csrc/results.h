@@ -2,11 +2,13 @@
 #ifndef PYCARES_NG_RESULTS_H
 #define PYCARES_NG_RESULTS_H
 
+#include <string.h>
+
 #include "module.h"
 
 typedef struct {
     PyObject_HEAD
-    PyObject *f[1];   /* really tp_basicsize says how many */
+    PyObject *f[];    /* tp_basicsize says how many */
 } ResultObject;
 
 /* A new, empty result of the given kind; fill every field with result_set before exposing it. */
@@ -17,6 +19,32 @@ static inline int result_set(PyObject *res, int i, PyObject *value)
 {
     ((ResultObject *)res)->f[i] = value;
     return value ? 0 : -1;
+}
+
+/* Text known to be ASCII (decoded names, addresses) as str, without a decoder. */
+static inline PyObject *result_ascii(const char *s, size_t n)
+{
+    PyObject *u = PyUnicode_New((Py_ssize_t)n, 127);
+    if (u != NULL)
+        memcpy(PyUnicode_1BYTE_DATA(u), s, n);
+    return u;
+}
+
+static inline int result_all_ascii(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] & 0x80)
+            return 0;
+    return 1;
+}
+
+/* pycares' maybe_str: str when the octets are ASCII, else bytes (names in hosts files and DNS
+ * replies may hold any octets). */
+static inline PyObject *result_text(const char *p, size_t n)
+{
+    if (result_all_ascii((const unsigned char *)p, n))
+        return result_ascii(p, n);
+    return PyBytes_FromStringAndSize(p, (Py_ssize_t)n);
 }
 
 /* _core._v5_finish(cls, attrs) (module method). */

@@ -414,7 +414,10 @@ time.sleep(0.05)
 def test_exit_while_a_daemon_thread_is_closing_an_event_thread_channel(fault_server):
     """The interpreter exits while a daemon thread's close() is joining the I/O thread (which is
     in a callback). The atexit hook must neither spin on that channel (it used to, holding the GIL
-    the I/O thread needs: a hang) nor crash."""
+    the I/O thread needs: a hang) nor crash, and must wait until the I/O thread is done with the
+    GIL: it used to return once the callbacks had run, and the I/O thread, asking for the GIL once
+    more, was ended by the finalizing interpreter (pthread_exit) -- under ASan a
+    stack-use-after-scope report on thread "T-1" at exit, in a run of this in a few."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (PACKAGE_PARENT, env.get("PYTHONPATH")) if p)
     with tempfile.TemporaryDirectory() as cwd:

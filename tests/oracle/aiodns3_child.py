@@ -32,11 +32,10 @@ from __future__ import annotations
 import sys
 import warnings
 
+from aiodns_child_common import close_from_callback, gather_outcomes, read_spec
+
 if __name__ == "__main__":
-    import json as _json
-    SPEC = _json.loads(sys.stdin.read())
-    if SPEC["lib"] == "ng":  # from the first import on (the oracle: see setup())
-        warnings.simplefilter("error")
+    SPEC = read_spec()  # the pycares_ng child: warnings are errors from its first import on
 
 import asyncio  # noqa: E402
 import gc  # noqa: E402
@@ -601,8 +600,7 @@ def start_pending(resolver: Any) -> Dict[str, Any]:
 
 
 async def outcomes(futures: Dict[str, Any], timeout: float) -> Dict[str, Any]:
-    results = await asyncio.gather(*(outcome_of(f, timeout) for f in futures.values()))
-    return dict(zip(futures, results))
+    return await gather_outcomes(outcome_of, futures, timeout)
 
 
 def sc_cancel(ctx: Ctx) -> Dict[str, Any]:
@@ -678,21 +676,9 @@ def sc_close(ctx: Ctx) -> Dict[str, Any]:
 def sc_close_from_callback(ctx: Ctx) -> Dict[str, Any]:
     """close() called from a done-callback of one of the resolver's futures, others pending."""
     async def main() -> Dict[str, Any]:
-        out: Dict[str, Any] = {}
         resolver = ctx.fault_resolver(timeout=5.0, domains=[])
         futures = start_pending(resolver)
-        first = resolver.query("ok.test", "A")
-        closed = asyncio.Event()
-
-        def on_done(_f: Any) -> None:
-            resolver._cleanup()  # what `await resolver.close()` does, synchronously
-            closed.set()
-
-        first.add_done_callback(on_done)
-        out["first"] = await outcome_of(first, 4.0)
-        await asyncio.wait_for(closed.wait(), 4.0)
-        out["outcomes"] = await outcomes(futures, 4.0)
-        return out
+        return await close_from_callback(outcome_of, resolver, futures, resolver.query("ok.test", "A"))
     return run(ctx, main())
 
 

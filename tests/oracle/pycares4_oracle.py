@@ -21,11 +21,8 @@ from __future__ import annotations
 import builtins
 import os
 import sys
-import selectors
 import struct
 import tempfile
-import threading
-import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import pycares
@@ -33,12 +30,12 @@ import pycares_ng
 from pycares_ng.testing import FaultServer, encode_name
 
 import oracle_keepalive
+from oracle_run import DEFAULT, RunBase  # noqa: F401  (DEFAULT re-exported for the table)
 from helpers import empty_resolv_conf  # noqa: F401  (re-exported for the table)
 
 oracle_keepalive.install(pycares)  # pycares 4.11 frees its lookups/resolvconf_path strings early
 
 MISSING = "<missing>"
-DEFAULT = object()  # "use the harness default for this Channel option"
 
 # Field names of every pycares 4.11 result class (its __slots__, plus the class attribute `type`).
 FIELDS: Dict[str, Tuple[str, ...]] = {}
@@ -255,127 +252,33 @@ def mask_ttl(oracle: Any, other: Any) -> Any:
     return other
 
 
-def _fd_is_open(fd: int) -> bool:
-    try:
-        os.fstat(fd)
-    except OSError:
-        return False
-    return True
-
-
 # -- one library's run -------------------------------------------------------------------------------
 
-class Run:
-    """Runs a scenario through one library (``lib``) and records what a program sees."""
+class Run(RunBase):
+    """Runs a scenario through one library (``lib``) and records what a program sees (see
+    oracle_run.RunBase), as tuples; in "thread" mode its channels have event_thread=True."""
+
+    norm = staticmethod(norm)
 
     def __init__(self, lib: Any, server: FaultServer, mode: str) -> None:
-        self.lib = lib
+        super().__init__(lib, server, mode)
         self.name = "pycares" if lib is pycares else "pycares_ng"
-        self.server = server
-        self.mode = mode  # "sock" (sock_state_cb + select loop) or "thread" (event_thread=True)
-        self.calls: List[Tuple[str, Any]] = []
-        self.thread_calls: List[Tuple[str, Any]] = []
-        self.callbacks: Dict[str, List[Tuple[Any, Any, str]]] = {}
-        self.sock: List[Tuple[Any, ...]] = []
         self.notes: List[Tuple[str, Any]] = []
-        self.unraisable: List[str] = []
-        self.pending: set = set()
-        self.channels: List[Any] = []
-        self._fds: Dict[int, int] = {}  # fd number -> socket, while that socket is open
-        self._sockets = 0
-        self._watch: Dict[int, Tuple[bool, bool]] = {}
-        self._ctx: Optional[str] = None
-        self._main = threading.get_ident()
-        self._cond = threading.Condition()
-        self._query_mark = len(server.queries)
-        self._fresh: List[str] = []  # callbacks made since the last call
-        self.recording = True
 
-    # where are we: inside which call on the calling thread, the loop, or another thread
-    def _when(self) -> str:
-        if threading.get_ident() != self._main:
-            return "thread"
-        return f"in:{self._ctx}" if self._ctx else "loop"
+    def callback_record(self, result: Any, errno: Any, when: str) -> Tuple[Any, Any, str]:
+        return (norm(result), errno, when)
 
-    def fd(self, fd: int) -> int:
-        """The socket using this fd number: sockets are numbered 0, 1 … in the order they appear,
-        one number per socket, not per fd number (whether the OS hands a closed socket's number to
-        the next one depends on what other threads of the process open meanwhile)."""
-        if fd not in self._fds:
-            self._fds[fd] = self._sockets
-            self._sockets += 1
-        return self._fds[fd]
-
-    def sock_state_cb(self, fd: int, readable: bool, writable: bool) -> None:
-        with self._cond:
-            if self.recording:
-                event: Tuple[Any, ...] = (self.fd(fd), bool(readable), bool(writable), self._when())
-                if not readable and not writable:  # a loop must still be able to unregister fd
-                    event += ("fd open" if _fd_is_open(fd) else "fd already closed",)
-                self.sock.append(event)
-            if readable or writable:
-                self._watch[fd] = (bool(readable), bool(writable))
-            else:
-                self._watch.pop(fd, None)
-                self._fds.pop(fd, None)  # its number may come back for another socket
-
-    def cb(self, tag: str) -> Callable[[Any, Any], None]:
-        """A callback that records each call under tag."""
-        with self._cond:
-            self.pending.add(tag)
-        self._fresh.append(tag)
-
-        def callback(result: Any, errno: Any) -> None:
-            when = self._when()
-            normalized = norm(result)
-            with self._cond:
-                if self.recording:
-                    self.callbacks.setdefault(tag, []).append((normalized, errno, when))
-                self.pending.discard(tag)
-                self._cond.notify_all()
-        return callback
+    def raised_record(self, exc: BaseException) -> "Raised":
+        return Raised(exc)
 
     def channel(self, **options: Any) -> Any:
         """A Channel of this library on the fault server (sock_state_cb or event thread by mode)."""
         opts: Dict[str, Any] = dict(servers=["127.0.0.1"], udp_port=self.server.port,
                                     tcp_port=self.server.port, resolvconf_path=empty_resolv_conf(),
                                     timeout=1.0, tries=1, lookups="b")
-        if self.mode == "sock":
-            opts["sock_state_cb"] = self.sock_state_cb
-        else:
+        if self.mode != "sock":
             opts["event_thread"] = True
-        for key, value in options.items():
-            if value is DEFAULT:  # leave the option out altogether
-                opts.pop(key, None)
-            else:
-                opts[key] = value
-        ch = self.lib.Channel(**opts)
-        self.channels.append(ch)
-        return ch
-
-    def call(self, label: str, func: Callable[..., Any], *args: Any,
-             result: Callable[[Any], Any] = norm, **kwargs: Any) -> Any:
-        """Call func, recording its normalized return value or what it raised. Calls made on
-        another thread (from a callback on the event thread) are recorded apart, in their order."""
-        main = threading.get_ident() == self._main
-        calls = self.calls if main else self.thread_calls
-        fresh, self._fresh = self._fresh, []
-        outer = self._ctx
-        if main:
-            self._ctx = label
-        try:
-            value = func(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - recording what a program sees
-            calls.append((label, Raised(exc)))
-            # a callback handed to a call that raised is not awaited (but recorded if it runs)
-            with self._cond:
-                self.pending.difference_update(fresh)
-            return None
-        finally:
-            if main:
-                self._ctx = outer
-        calls.append((label, result(value)))
-        return value
+        return self._channel(opts, options)
 
     def forget(self, tag: str) -> None:
         with self._cond:
@@ -384,73 +287,8 @@ class Run:
     def note(self, label: str, value: Any) -> None:
         self.notes.append((label, value))
 
-    def drive(self, channel: Any, timeout: float = 4.0) -> None:
-        """Run the loop until every callback handed out ran (or timeout). A loop stops when the
-        channel refuses to be driven (closed from a callback): later deliveries are waited for."""
-        if self.mode == "thread":
-            self.wait(timeout)
-            return
-        try:
-            self._drive(channel, timeout)
-        except Exception:  # noqa: BLE001 - e.g. timeout() on a channel a callback closed
-            self.wait(1.0)
-
-    def _drive(self, channel: Any, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        sel = selectors.DefaultSelector()
-        try:
-            while True:
-                with self._cond:
-                    if not self.pending:
-                        return
-                    watch = dict(self._watch)
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return
-                for key in list(sel.get_map().values()):
-                    sel.unregister(key.fileobj)
-                for fd, (r, w) in watch.items():
-                    sel.register(fd, (selectors.EVENT_READ if r else 0) | (selectors.EVENT_WRITE if w else 0))
-                wait = min(channel.timeout(), 0.05, remaining)
-                if wait <= 0:
-                    wait = 0.0
-                ready = sel.select(wait) if sel.get_map() else (time.sleep(wait) or [])
-                bad = self.lib.ARES_SOCKET_BAD
-                if not ready:
-                    channel.process_fd(bad, bad)
-                for key, events in ready:
-                    channel.process_fd(key.fd if events & selectors.EVENT_READ else bad,
-                                       key.fd if events & selectors.EVENT_WRITE else bad)
-        finally:
-            sel.close()
-
-    def wait(self, timeout: float = 3.0) -> None:
-        """Wait (without driving) until every callback handed out ran, or timeout."""
-        with self._cond:
-            self._cond.wait_for(lambda: not self.pending, timeout)
-
-    def settle(self, seconds: float = 0.05) -> None:
-        """Let late deliveries from other threads arrive."""
-        time.sleep(seconds)
-
-    def queries(self) -> List[Tuple[str, int, int]]:
-        # let the server thread take in what was already sent
-        seen = -1
-        while seen != len(self.server.queries):
-            seen = len(self.server.queries)
-            time.sleep(0.02)
-        return sorted({(q.qname, q.qtype, q.qclass) for q in self.server.queries[self._query_mark:]})
-
-    def finish(self) -> "Observation":
-        with self._cond:
-            self.recording = False
-        obs = Observation(self)
-        for ch in self.channels:
-            try:
-                ch.close()
-            except Exception:  # noqa: BLE001 - best-effort teardown
-                pass
-        return obs
+    def observe(self) -> "Observation":
+        return Observation(self)
 
 
 class Observation:
@@ -461,7 +299,7 @@ class Observation:
         self.callbacks = {k: list(v) for k, v in run.callbacks.items()}
         self.missing = sorted(run.pending)
         self.sock = list(run.sock)
-        self.queries = run.queries()
+        self.queries = run.sent()
         self.notes = list(run.notes)
         self.unraisable = list(run.unraisable)
 

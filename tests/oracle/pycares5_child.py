@@ -21,14 +21,14 @@ import dataclasses
 import json
 import os
 import pickle
-import selectors
 import socket
 import struct
 import sys
-import threading
 import time
 import traceback
 from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from oracle_run import DEFAULT, RunBase
 
 AF_INET, AF_INET6, AF_UNSPEC = int(socket.AF_INET), int(socket.AF_INET6), int(socket.AF_UNSPEC)
 NI_NOFQDN, NI_NUMERICHOST, NI_NAMEREQD, NI_NUMERICSERV = 1, 2, 4, 8
@@ -85,96 +85,35 @@ def raised(exc: BaseException, lib: Any) -> Dict[str, Any]:
     return out
 
 
-def _fd_is_open(fd: int) -> bool:
-    try:
-        os.fstat(fd)
-    except OSError:
-        return False
-    return True
+class Run(RunBase):
+    """One case through one library (see oracle_run.RunBase), recorded as JSON lists: calls,
+    callbacks (when each ran), sock_state_cb, what the server received. In "thread" mode the
+    channels have no sock_state_cb (pycares 5: the implicit event thread)."""
 
-
-class Run:
-    """One case through one library: calls, callbacks (when each ran), sock_state_cb, server."""
+    record = list
+    linger = 0.15
+    norm = staticmethod(norm)
 
     def __init__(self, lib: Any, mode: str, fault: Any, nsd_port: int, resolvconf: str) -> None:
-        self.lib = lib
-        self.mode = mode
+        super().__init__(lib, fault, mode)
         self.fault = fault
         self.nsd_port = nsd_port
         self.resolvconf = resolvconf
-        self.calls: List[Any] = []
-        self.thread_calls: List[Any] = []
-        self.callbacks: Dict[str, List[Any]] = {}
-        self.sock: List[Any] = []
-        self.pending: set = set()
-        self.channels: List[Any] = []
-        self._fds: Dict[int, int] = {}  # fd number -> socket, while that socket is open
-        self._sockets = 0
-        self._watch: Dict[int, Tuple[bool, bool]] = {}
-        self._ctx: Optional[str] = None
-        self._main = threading.get_ident()
-        self._cond = threading.Condition()
-        self._fresh: List[str] = []
-        self._mark = len(fault.queries)
-        self.recording = True
-        self.unraisable: List[str] = []
 
-    def _when(self) -> str:
-        if threading.get_ident() != self._main:
-            return "thread"
-        return f"in:{self._ctx}" if self._ctx else "loop"
+    def callback_record(self, result: Any, errno: Any, when: str) -> List[Any]:
+        return [norm(result), norm(errno), when]
 
-    def fd(self, fd: int) -> int:
-        """The socket using this fd number: sockets are numbered 0, 1 … in the order they appear,
-        one number per socket, not per fd number (whether the OS hands a closed socket's number to
-        the next one depends on what other threads of the process open meanwhile)."""
-        if fd not in self._fds:
-            self._fds[fd] = self._sockets
-            self._sockets += 1
-        return self._fds[fd]
+    def raised_record(self, exc: BaseException) -> Dict[str, Any]:
+        return raised(exc, self.lib)
 
-    def sock_state_cb(self, fd: int, readable: bool, writable: bool) -> None:
-        with self._cond:
-            if self.recording:
-                event: List[Any] = [self.fd(fd), bool(readable), bool(writable), self._when()]
-                if not readable and not writable:
-                    event.append("fd open" if _fd_is_open(fd) else "fd already closed")
-                self.sock.append(event)
-            if readable or writable:
-                self._watch[fd] = (bool(readable), bool(writable))
-            else:
-                self._watch.pop(fd, None)
-                self._fds.pop(fd, None)  # its number may come back for another socket
-
-    def cb(self, tag: str) -> Callable[[Any, Any], None]:
-        with self._cond:
-            self.pending.add(tag)
-        self._fresh.append(tag)
-
-        def callback(result: Any, errno: Any) -> None:
-            when = self._when()
-            picture = norm(result)
-            with self._cond:
-                if self.recording:
-                    self.callbacks.setdefault(tag, []).append([picture, norm(errno), when])
-                self.pending.discard(tag)
-                self._cond.notify_all()
-        return callback
+    def value_record(self, value: Any) -> Dict[str, Any]:
+        return {"value": value}
 
     def channel(self, nsd: bool = False, **options: Any) -> Any:
         port = self.nsd_port if nsd else self.fault.port
         opts: Dict[str, Any] = dict(servers=["127.0.0.1"], udp_port=port, tcp_port=port,
                                     resolvconf_path=self.resolvconf, timeout=1.0, tries=1, lookups="b")
-        if self.mode == "sock":
-            opts["sock_state_cb"] = self.sock_state_cb
-        for key, value in options.items():
-            if value is DEFAULT:
-                opts.pop(key, None)
-            else:
-                opts[key] = value
-        ch = self.lib.Channel(**opts)
-        self.channels.append(ch)
-        return ch
+        return self._channel(opts, options)
 
     def portless(self, value: Any) -> Any:
         """A servers list with the ports of this child's own servers as FAULT / NSD."""
@@ -183,94 +122,10 @@ class Run:
                      if isinstance(v, str) else v for v in value]
         return norm(value)
 
-    def call(self, label: str, func: Callable[..., Any], *args: Any, result: Callable[[Any], Any] = norm,
-             **kwargs: Any) -> Any:
-        main = threading.get_ident() == self._main
-        calls = self.calls if main else self.thread_calls
-        fresh, self._fresh = self._fresh, []
-        outer = self._ctx
-        if main:
-            self._ctx = label
-        try:
-            value = func(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - recording what a program sees
-            calls.append([label, raised(exc, self.lib)])
-            with self._cond:
-                self.pending.difference_update(fresh)
-            return None
-        finally:
-            if main:
-                self._ctx = outer
-        calls.append([label, {"value": result(value)}])
-        return value
-
-    def drive(self, channel: Any, timeout: float = 4.0) -> None:
-        if self.mode == "thread":
-            self.wait(timeout)
-            return
-        try:
-            self._drive(channel, timeout)
-        except Exception:  # noqa: BLE001 - e.g. a channel a callback closed
-            self.wait(1.0)
-
-    def _drive(self, channel: Any, timeout: float) -> None:
-        """The select loop. Once every callback ran it goes on for 0.15 s more, as a program's loop
-        would, so that what libcares does next (closing a socket) is seen whichever call does it."""
-        deadline = time.monotonic() + timeout
-        sel = selectors.DefaultSelector()
-        bad = self.lib.ARES_SOCKET_BAD
-        try:
-            while True:
-                with self._cond:
-                    if not self.pending:
-                        deadline = min(deadline, time.monotonic() + 0.15)
-                    watch = dict(self._watch)
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return
-                for key in list(sel.get_map().values()):
-                    sel.unregister(key.fileobj)
-                for fd, (r, w) in watch.items():
-                    sel.register(fd, (selectors.EVENT_READ if r else 0) | (selectors.EVENT_WRITE if w else 0))
-                wait = max(0.0, min(channel.timeout(), 0.05, remaining))
-                ready = sel.select(wait) if sel.get_map() else (time.sleep(wait) or [])
-                if not ready:
-                    channel.process_fd(bad, bad)
-                for key, events in ready:
-                    channel.process_fd(key.fd if events & selectors.EVENT_READ else bad,
-                                       key.fd if events & selectors.EVENT_WRITE else bad)
-        finally:
-            sel.close()
-
-    def wait(self, timeout: float = 3.0) -> None:
-        with self._cond:
-            self._cond.wait_for(lambda: not self.pending, timeout)
-
-    def settle(self, seconds: float = 0.05) -> None:
-        time.sleep(seconds)
-
-    def sent(self) -> List[Any]:
-        seen = -1
-        while seen != len(self.fault.queries):
-            seen = len(self.fault.queries)
-            time.sleep(0.02)
-        return sorted({(q.qname, q.qtype, q.qclass) for q in self.fault.queries[self._mark:]})
-
-    def finish(self) -> Dict[str, Any]:
-        with self._cond:
-            self.recording = False
-        out = {"calls": self.calls, "calls on other threads": self.thread_calls,
-               "callbacks": self.callbacks, "never called": sorted(self.pending), "sock_state_cb": self.sock,
-               "sent": [list(q) for q in self.sent()], "unraisable": self.unraisable}
-        for ch in self.channels:
-            try:
-                ch.close()
-            except Exception:  # noqa: BLE001 - best-effort teardown
-                pass
-        return out
-
-
-DEFAULT = object()  # "leave this Channel option out"
+    def observe(self) -> Dict[str, Any]:
+        return {"calls": self.calls, "calls on other threads": self.thread_calls,
+                "callbacks": self.callbacks, "never called": sorted(self.pending), "sock_state_cb": self.sock,
+                "sent": [list(q) for q in self.sent()], "unraisable": self.unraisable}
 
 
 # -- the cases -----------------------------------------------------------------------------------
