@@ -111,3 +111,13 @@ def test_deprecations_are_silenced_in_compat_c_only():
         if path.name != "compat.c":
             assert "-Wdeprecated-declarations" not in path.read_text(), path.name
     assert '"-Wdeprecated-declarations"' in (CSRC / "compat.c").read_text()
+
+
+def test_csrc_readme_lists_every_file_in_layer_order():
+    """csrc/README.md names every C file once, each after every file it calls."""
+    order = list(dict.fromkeys(re.findall(r"`([a-z_]+\.c)`", (CSRC / "README.md").read_text())))
+    graph = file_call_graph()
+    assert sorted(order) == sorted(graph)
+    position = {name: i for i, name in enumerate(order)}
+    late = [(name, callee) for name in order for callee in graph[name] if position[callee] > position[name]]
+    assert late == []
