@@ -556,11 +556,8 @@ static PyObject *Channel_reinit(PyObject *self, PyObject *unused)
     int rc = gen_create(c, c->servers, c->nservers, &g);
     if (rc != ARES_SUCCESS)
         return raise_ares_error(c->st, rc);
-    core_lock(c);
-    if (c->state != CH_OPEN) {
-        pthread_mutex_unlock(&c->lock);
+    if (core_lock_open(c) < 0) {
         gen_destroy(g);
-        check_open(c);
         return NULL;
     }
     gen_install(c, g);
@@ -580,7 +577,7 @@ static PyObject *Channel_set_local_ip(PyObject *self, PyObject *arg)
     memcpy(c->local_addr, addr, sizeof(addr));
     FOR_EACH_GEN(c, g)
         gen_apply_local(c, g->ch);
-    pthread_mutex_unlock(&c->lock);
+    after_call(c, core_unlock(c));
     Py_RETURN_NONE;
 }
 
@@ -597,7 +594,7 @@ static PyObject *Channel_set_local_dev(PyObject *self, PyObject *arg)
     c->local_dev = dev;
     FOR_EACH_GEN(c, g)
         gen_apply_local(c, g->ch);
-    pthread_mutex_unlock(&c->lock);
+    after_call(c, core_unlock(c));
     PyMem_Free(old);
     Py_RETURN_NONE;
 }
@@ -608,12 +605,8 @@ static int current_servers(chan_core *c, struct ares_addr_port_node **list)
     *list = NULL;
     if (check_open(c) < 0)
         return -1;
-    core_lock(c);
-    if (c->state != CH_OPEN) { /* closed by another thread meanwhile */
-        pthread_mutex_unlock(&c->lock);
-        check_open(c);
+    if (core_lock_open(c) < 0)
         return -1;
-    }
     int rc = compat_get_servers_ports(c->gens->ch, list);
     pthread_mutex_unlock(&c->lock);
     if (rc != ARES_SUCCESS) {
@@ -687,11 +680,8 @@ static int Channel_set_servers(PyObject *self, PyObject *value, void *closure)
         free(nodes);
         return -1;
     }
-    core_lock(c);
-    if (c->state != CH_OPEN) { /* closed by another thread meanwhile */
-        pthread_mutex_unlock(&c->lock);
+    if (core_lock_open(c) < 0) {
         free(nodes);
-        check_open(c);
         return -1;
     }
     /* With queries pending, new queries go to a fresh libcares channel and the pending ones

@@ -116,6 +116,9 @@ void reap_generations(chan_core *c);
 void on_sock_state(void *data, ares_socket_t fd, int readable, int writable);
 void deliver_events(chan_core *c);     /* GIL held, lock not held */
 int core_check_state(chan_core *c);    /* open: 0; else -1 with RuntimeError */
+/* core_lock(), then the re-check every method makes after its unlocked preparations: 0 with
+ * the lock held while the channel is open; else -1 with RuntimeError and the lock not held. */
+int core_lock_open(chan_core *c);
 /* Issues r under the lock with issue(libcares channel, r, arg); on a closed channel frees r and
  * raises RuntimeError (-1). From then on r belongs to the channel: exactly one delivery. */
 typedef void (*issue_fn)(ares_channel ch, request *r, void *arg);

@@ -99,9 +99,12 @@ int core_unlock(chan_core *c)
 {
     reap_generations(c);
     int waiting = c->q_head != NULL;
-    if (waiting && c->thread_running && !on_event_thread(c) && !c->empty_at_lock) {
+    if (c->thread_running && !on_event_thread(c)) {
+        /* Any libcares call from another thread may have changed its timers or sockets (a
+         * query on an already open socket changes no watch): the I/O thread asks again. */
         wake_thread(c);
-        waiting = 0;
+        if (!c->empty_at_lock)
+            waiting = 0; /* the I/O thread delivers what was queued before this call */
     }
     pthread_mutex_unlock(&c->lock);
     return waiting;
@@ -692,13 +695,20 @@ int may_read_hostaliases(chan_core *c, const char *name)
     return getenv("HOSTALIASES") != NULL;
 }
 
-int request_submit(chan_core *c, request *r, issue_fn issue, void *arg)
+int core_lock_open(chan_core *c)
 {
     core_lock(c);
-    if (c->state != CH_OPEN) {
-        pthread_mutex_unlock(&c->lock);
+    if (c->state == CH_OPEN)
+        return 0;
+    pthread_mutex_unlock(&c->lock); /* closed by another thread meanwhile */
+    return core_check_state(c);
+}
+
+int request_submit(chan_core *c, request *r, issue_fn issue, void *arg)
+{
+    if (core_lock_open(c) < 0) {
         request_discard(r);
-        return core_check_state(c);
+        return -1;
     }
     r->next = c->reqs;
     if (c->reqs != NULL)
@@ -720,10 +730,6 @@ int request_submit(chan_core *c, request *r, issue_fn issue, void *arg)
     } else {
         issue(r->gen->ch, r, arg);
     }
-    /* The I/O thread polls with the timeout libcares gave it before this request: wake it to
-     * ask again (a query on an already open socket changes no watch to wake it otherwise). */
-    if (c->thread_running && !on_event_thread(c))
-        wake_thread(c);
-    after_call(c, core_unlock(c));
+    after_call(c, core_unlock(c)); /* which wakes the I/O thread to re-read libcares' timers */
     return 0;
 }

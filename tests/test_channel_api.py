@@ -717,7 +717,8 @@ def test_event_thread_channel_dropped_with_pending(fault_server):
     results = {}
 
     def submit():
-        ch = make_channel(fault_server.address, event_thread=True)
+        # a timeout far beyond the test's run: the queries end by the drop, never by time
+        ch = make_channel(fault_server.address, event_thread=True, timeout=60.0)
         for i in range(50):
             def cb(result, err, i=i, ch=ch):  # a reference cycle through the channel
                 results.setdefault(i, []).append(err)
