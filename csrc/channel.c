@@ -486,11 +486,7 @@ static PyObject *Channel_wait(PyObject *self, PyObject *const *args, Py_ssize_t 
         unsigned long seq = c->idle_seq;
         c->idle_waiters++;
         Py_BEGIN_ALLOW_THREADS
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        long ns = until.tv_nsec + (long)(slice * 1e9);
-        until.tv_sec += ns / 1000000000L;
-        until.tv_nsec = ns % 1000000000L;
+        struct timespec until = deadline_after(CLOCK_REALTIME, (long long)(slice * 1e9));
         pthread_mutex_lock(&c->idle_mu);
         while (c->idle_seq == seq) {
             if (pthread_cond_timedwait(&c->idle_cond, &c->idle_mu, &until) != 0)

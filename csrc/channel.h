@@ -4,6 +4,7 @@
 #define PYCARES_NG_CHANNEL_H
 
 #include <pthread.h>
+#include <time.h>
 
 #include "module.h"
 #include "request.h"
@@ -112,6 +113,9 @@ void core_free(chan_core *c);
 void free_options(chan_core *c);
 void core_decref(chan_core *c);        /* GIL held */
 void wake_thread(chan_core *c);
+/* The clock's time `ns` nanoseconds from now, for pthread timed waits (CLOCK_REALTIME for
+ * condition variables and joins, CLOCK_MONOTONIC for loops that read the clock themselves). */
+struct timespec deadline_after(clockid_t clock, long long ns);
 void reap_generations(chan_core *c);
 void on_sock_state(void *data, ares_socket_t fd, int readable, int writable);
 void deliver_events(chan_core *c);     /* GIL held, lock not held */

@@ -38,6 +38,16 @@ void core_lock(chan_core *c)
     c->empty_at_lock = c->q_head == NULL;
 }
 
+struct timespec deadline_after(clockid_t clock, long long ns)
+{
+    struct timespec t;
+    clock_gettime(clock, &t);
+    ns += t.tv_nsec;
+    t.tv_sec += (time_t)(ns / 1000000000LL);
+    t.tv_nsec = (long)(ns % 1000000000LL);
+    return t;
+}
+
 void gen_destroy(generation *g)
 {
     ares_destroy(g->ch);

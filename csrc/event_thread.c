@@ -293,13 +293,7 @@ int stop_thread(chan_core *c, int interruptible)
     for (;;) {
         int rc;
         Py_BEGIN_ALLOW_THREADS
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += 50 * 1000 * 1000;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = deadline_after(CLOCK_REALTIME, 50 * 1000 * 1000);
         rc = pthread_timedjoin_np(t, NULL, &until);
         Py_END_ALLOW_THREADS
         if (rc != ETIMEDOUT)
@@ -328,9 +322,7 @@ int stop_thread(chan_core *c, int interruptible)
  * and touches Python no more. Bounded: a callback that never returns cannot hold up the exit. */
 static void wait_thread_gone(chan_core *c)
 {
-    struct timespec now, until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += 10;
+    struct timespec now, until = deadline_after(CLOCK_MONOTONIC, 10LL * 1000 * 1000 * 1000);
     while (c->thread_alive) {
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (now.tv_sec > until.tv_sec || (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec))
@@ -355,13 +347,7 @@ static int wait_close_done(chan_core *c, int interruptible)
         Py_BEGIN_ALLOW_THREADS
         pthread_mutex_lock(&c->lock);
         if (!c->close_done) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += 50 * 1000 * 1000;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            struct timespec until = deadline_after(CLOCK_REALTIME, 50 * 1000 * 1000);
             (void)pthread_cond_timedwait(&c->closed_cond, &c->lock, &until);
         }
         done = c->close_done;
@@ -444,9 +430,7 @@ void channel_shutdown_threads(module_state *st)
     /* I/O threads detached by a close() from their own callback may still be finishing (they
      * need the GIL once more): the interpreter must not go away under them. Bounded. */
     Py_BEGIN_ALLOW_THREADS
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 10;
+    struct timespec until = deadline_after(CLOCK_REALTIME, 10LL * 1000 * 1000 * 1000);
     pthread_mutex_lock(&detached_lock);
     while (detached_running > 0 && pthread_cond_timedwait(&detached_cond, &detached_lock, &until) == 0)
         ;

@@ -220,10 +220,24 @@ static void map_v4(const struct sockaddr *sa, struct sockaddr_in6 *out)
     memcpy(&out->sin6_addr.s6_addr[12], &((const struct sockaddr_in *)sa)->sin_addr, 4);
 }
 
+/* The addrinfo result of two lists, which it takes over (also on failure). */
+static PyObject *addrinfo_of(module_state *st, PyObject *cnames, PyObject *nodes)
+{
+    PyObject *res = result_alloc(st, RT_ADDRINFO);
+    if (res == NULL) {
+        Py_DECREF(cnames);
+        Py_DECREF(nodes);
+        return NULL;
+    }
+    result_set(res, 0, cnames);
+    result_set(res, 1, nodes);
+    return res;
+}
+
 PyObject *addrinfo_result(module_state *st, const struct ares_addrinfo *ai, const gai_plan *plan,
                                  const struct ares_addrinfo_cname *pre)
 {
-    PyObject *cnames = PyList_New(0), *nodes = PyList_New(0), *res = NULL;
+    PyObject *cnames = PyList_New(0), *nodes = PyList_New(0);
     if (cnames == NULL || nodes == NULL || plan == NULL)
         goto fail;
     FOR_EACH_CNAME(cn, pre, ai) {
@@ -266,11 +280,7 @@ PyObject *addrinfo_result(module_state *st, const struct ares_addrinfo *ai, cons
             }
         }
     }
-    if ((res = result_alloc(st, RT_ADDRINFO)) == NULL)
-        goto fail;
-    result_set(res, 0, cnames);
-    result_set(res, 1, nodes);
-    return res;
+    return addrinfo_of(st, cnames, nodes);
 fail:
     if (plan == NULL && !PyErr_Occurred())
         PyErr_SetString(PyExc_SystemError, "getaddrinfo request without its plan");
@@ -281,17 +291,13 @@ fail:
 
 PyObject *sys_answer_result(module_state *st, const sys_answer *ans)
 {
-    PyObject *cnames = PyList_New(0), *nodes = PyList_New(0), *res = NULL;
+    PyObject *cnames = PyList_New(0), *nodes = PyList_New(0);
     if (cnames == NULL || nodes == NULL)
         goto fail;
     for (int i = 0; i < ans->n; i++)
         if (append_node(st, nodes, 0, 0, ans->e[i].socktype, ans->e[i].protocol, (struct sockaddr *)&ans->e[i].sa) < 0)
             goto fail;
-    if ((res = result_alloc(st, RT_ADDRINFO)) == NULL)
-        goto fail;
-    result_set(res, 0, cnames);
-    result_set(res, 1, nodes);
-    return res;
+    return addrinfo_of(st, cnames, nodes);
 fail:
     Py_XDECREF(cnames);
     Py_XDECREF(nodes);

@@ -104,6 +104,15 @@ static const void *rev_addr(const rev_steps *s, int *family)
     return &((const struct sockaddr_in6 *)&s->sa)->sin6_addr;
 }
 
+/* The hosts file's entry for the address: 1 with *h (hosts_hostent_free it), else 0. */
+static int rev_in_file(rev_steps *s, struct hostent **h)
+{
+    int family;
+    const void *addr = rev_addr(s, &family);
+    *h = NULL;
+    return hosts_reverse(&s->r->core->hosts, hosts_path(s->cares_hosts), family, addr, h) == ARES_SUCCESS;
+}
+
 /* ---- gethostbyaddr: the hosts file and PTR queries ---- */
 
 static void on_rev_host_dns(void *arg, int status, int timeouts, struct hostent *h);
@@ -113,9 +122,9 @@ static void rev_host_next(ares_channel ch, rev_steps *s)
     int family;
     const void *addr = rev_addr(s, &family);
     for (; *s->next; s->next++) {
+        struct hostent *h;
         if (*s->next == 'f') {
-            struct hostent *h = NULL;
-            if (hosts_reverse(&s->r->core->hosts, hosts_path(s->cares_hosts), family, addr, &h) == ARES_SUCCESS) {
+            if (rev_in_file(s, &h)) {
                 s->host_done(s->r, ARES_SUCCESS, h);
                 hosts_hostent_free(h);
                 return;
@@ -198,12 +207,10 @@ static void on_ni_numeric(void *arg, int status, int timeouts, char *node, char 
 
 static void ni_next(ares_channel ch, rev_steps *s)
 {
-    int family;
-    const void *addr = rev_addr(s, &family);
     for (; *s->next; s->next++) {
+        struct hostent *h;
         if (*s->next == 'f') {
-            struct hostent *h = NULL;
-            if (hosts_reverse(&s->r->core->hosts, hosts_path(s->cares_hosts), family, addr, &h) == ARES_SUCCESS) {
+            if (rev_in_file(s, &h)) {
                 ni_from_file(ch, s, h);
                 hosts_hostent_free(h);
                 return;
