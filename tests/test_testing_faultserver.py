@@ -471,3 +471,27 @@ def test_name_helpers():
     with pytest.raises(testing.DNSFormatError):
         testing.decode_name(b"\x03ab", 0)
     assert testing.txt_rdata("ab", b"\xff") == b"\x02ab\x01\xff"
+
+
+def test_sync_waits_for_what_was_already_sent():
+    """sync() returns once every UDP query sent before it is in .queries, even while the server
+    thread is held up (here: by the GIL, taken by a busy thread of this process)."""
+    with FaultServer(mode="drop") as server:
+        stop = threading.Event()
+
+        def busy() -> None:  # keeps the interpreter busy so the server thread runs late
+            while not stop.is_set():
+                sum(range(1000))
+
+        hog = threading.Thread(target=busy)
+        hog.start()
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                for i in range(50):
+                    s.sendto(dns.message.make_query(f"n{i}.sync.test", "A").to_wire(), (server.host, server.port))
+            assert server.sync()
+            assert sorted(q.qname for q in server.queries) == sorted(f"n{i}.sync.test" for i in range(50))
+        finally:
+            stop.set()
+            hog.join()
+    assert server.sync()  # stopped: nothing to wait for

@@ -426,6 +426,7 @@ class FaultServer:
         self._rules: _RuleDict = _RuleDict()
         self._records: _RecordDict = _RecordDict()
         self.queries: List[ReceivedQuery] = []
+        self._syncs: List[threading.Event] = []
         self.errors: List[BaseException] = []
         self._cond = threading.Condition()
         self._thread: Optional[threading.Thread] = None
@@ -501,6 +502,21 @@ class FaultServer:
         if self._family == socket.AF_INET6:
             return f"[{self.host}]:{self.port}"
         return f"{self.host}:{self.port}"
+
+    def sync(self, timeout: float = 5.0) -> bool:
+        """Wait until the server thread has taken in every UDP query already sent to it (they are
+        in :attr:`queries`), however busy the machine; False on timeout."""
+        thread = self._thread
+        if thread is None or thread is threading.current_thread():
+            return True
+        done = threading.Event()
+        with self._cond:
+            self._syncs.append(done)
+        try:
+            self._wake_w.send(b"s")
+        except OSError:
+            return False
+        return done.wait(timeout)
 
     def wait_for_queries(self, n: int, timeout: float = 5.0) -> bool:
         """Wait until at least *n* queries were received; False on timeout."""
@@ -617,6 +633,12 @@ class FaultServer:
             sock.recv(64)
         except OSError:
             pass
+        with self._cond:
+            syncs, self._syncs = self._syncs, []
+        if syncs:
+            self._guarded(self._on_udp, self._udp, 0)  # what was sent before sync() was called
+            for done in syncs:
+                done.set()
 
     def _on_udp(self, sock: socket.socket, events: int) -> None:
         while True:

@@ -212,6 +212,7 @@ class RunBase:
     def sent(self) -> List[Tuple[str, int, int]]:
         """What the server received (name, type, class) since this run began, once its thread
         has taken in what was already sent."""
+        self.server.sync()
         seen = -1
         while seen != len(self.server.queries):
             seen = len(self.server.queries)
