@@ -1161,3 +1161,14 @@ def test_pycares4_readme_flow(dns_server):
     assert sorted((r.priority, r.host) for r in mx) == [
         (10, "mx1.example.test"), (20, "mx2.example.test"), (30, "mx3.example.test")]
     channel.close()
+
+
+def test_close_releases_the_event_threads_wakeup_fd(fault_server):
+    """close() gives back every OS resource at once, the I/O thread's eventfd included, while the
+    Channel object itself lives on."""
+    before = open_fds()
+    ch = make_channel(fault_server.address, event_thread=True)
+    assert open_fds() > before
+    ch.close()
+    assert wait_open_fds(before) == before
+    assert ch.closed

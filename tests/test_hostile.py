@@ -16,6 +16,7 @@ import ctypes
 import ctypes.util
 import mmap
 import random
+import socket
 import struct
 import time
 
@@ -766,3 +767,16 @@ def test_parsers_want_bytes(bad):
     for fn in (_core._walk_message, _core._parse_message, lambda b: _core._parse_answer(b, 1)):
         with pytest.raises(TypeError):
             fn(bad)
+
+
+@pytest.mark.parametrize("event_thread", [False, True], ids=["sock", "thread"])
+def test_ttl_high_bit_is_zero_in_getaddrinfo(fault_server, event_thread):
+    # getaddrinfo reports the same TTL as query() for a TTL with its top bit set: 0, never -1.
+    fault_server.mode = "ttl_high_bit"
+    with make_channel(fault_server.address, timeout=TIMEOUT, event_thread=event_thread) as ch:
+        c = Collector()
+        ch.getaddrinfo("ttl.test", None, c.cb, family=socket.AF_INET)
+        assert run_until(ch, lambda: len(c) >= 1, 5.0)
+    result, err = c.one
+    assert err is None and result.nodes
+    assert [n.ttl for n in result.nodes] == [0] * len(result.nodes)
