@@ -164,16 +164,21 @@ def run(mod, args, names):
     refill = threading.Event()
     low = args.inflight // 2
     sent = 0
+    # A callback wakes the sending thread once per round (refill.set() takes a lock and notifies):
+    # not again for every answer that comes in before the sender has run. The sender clears the
+    # event first and `asked` after, so an answer in between sets it again rather than being lost.
+    asked = False
 
     def count(good, ttls):
-        nonlocal done, ok, failed, ttl_sum
+        nonlocal done, ok, failed, ttl_sum, asked
         done += 1
         if good:
             ok += 1
             ttl_sum += ttls
         else:
             failed += 1
-        if threaded and (done >= n or sent - done <= low):
+        if threaded and not asked and (done >= n or sent - done <= low):
+            asked = True
             refill.set()
 
     def callback(result, error):  # pycares 4 API: a list of records with host and ttl
@@ -230,9 +235,11 @@ def run(mod, args, names):
             if sent < n:
                 refill.wait()
                 refill.clear()
+                asked = False
         while done < n:
             refill.wait(1.0)
             refill.clear()
+            asked = False
     while not threaded and done < n:
         in_flight = sent - done
         while sent < n and in_flight < limit:

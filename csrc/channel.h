@@ -94,6 +94,11 @@ typedef struct chan_core {
     unsigned long idle_seq;         /* bumped at each such moment (GIL and idle_mu) */
     int idle_waiters;               /* threads inside wait() (GIL) */
     int reply_status;               /* c-ares < 1.34: what 1.34 says of the reply being processed (lock) */
+    /* The I/O thread's wait (event_thread.c, wake_io; lock). */
+    int io_polling;                 /* in poll() on the watch set and deadline it computed */
+    int io_woken;                   /* ... and wake_fd has been written since */
+    int io_recheck;                 /* look at the queue again before waiting */
+    long long io_deadline_us;       /* when that poll() times out (CLOCK_MONOTONIC), -1: never */
 } chan_core;
 
 typedef struct ChannelObject {
@@ -116,6 +121,11 @@ void wake_thread(chan_core *c);
 /* The clock's time `ns` nanoseconds from now, for pthread timed waits (CLOCK_REALTIME for
  * condition variables and joins, CLOCK_MONOTONIC for loops that read the clock themselves). */
 struct timespec deadline_after(clockid_t clock, long long ns);
+long long monotonic_us(void);          /* CLOCK_MONOTONIC in microseconds */
+/* What changed for the I/O thread (lock held): wakes it only if it is waiting in poll() and
+ * must see the change now (channel_core.c; the thread's side is in event_thread.c). */
+enum { WAKE_WATCH = 1, WAKE_TIMER = 2, WAKE_DELIVER = 3 };
+void wake_io(chan_core *c, int why);
 void reap_generations(chan_core *c);
 void on_sock_state(void *data, ares_socket_t fd, int readable, int writable);
 void deliver_events(chan_core *c);     /* GIL held, lock not held */

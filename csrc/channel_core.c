@@ -38,6 +38,50 @@ void core_lock(chan_core *c)
     c->empty_at_lock = c->q_head == NULL;
 }
 
+long long monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Whether the current generation's next timer is due before the poll() the I/O thread is in
+ * times out (lock held). libcares measures its timers on the monotonic clock too, but only
+ * relative offsets are compared here. (c-ares < 1.20's ares_timeout walks every pending query.) */
+static int timer_sooner(chan_core *c)
+{
+    struct timeval tv;
+    if (c->io_deadline_us < 0)
+        return 1;
+    if (c->gens == NULL)
+        return 0;
+    long long now = monotonic_us();
+    struct timeval *t = ares_timeout(c->gens->ch, NULL, &tv);
+    return t != NULL && now + (long long)t->tv_sec * 1000000 + t->tv_usec < c->io_deadline_us;
+}
+
+/* Tells the I/O thread that something it waits on changed (lock held). The thread computes its
+ * poll set and timeout under the lock, notes io_polling and lets go only to poll: whatever
+ * changes while it does not poll, it sees before it next does, so only a thread in poll() needs
+ * the eventfd, once, and only for what it must act on before its timeout: a new or changed
+ * socket (WAKE_WATCH), a timer due sooner (WAKE_TIMER), events left for it to deliver
+ * (WAKE_DELIVER; when it is not polling it takes another look at the queue before it does).
+ * The caller is never the I/O thread while io_polling is set: that thread polls without the
+ * lock. Before, every query sent from another thread cost an eventfd write, a poll() return, a
+ * read() and a lock round trip in the I/O thread. */
+void wake_io(chan_core *c, int why)
+{
+    if (!c->io_polling) {
+        if (why == WAKE_DELIVER)
+            c->io_recheck = 1;
+        return;
+    }
+    if (c->io_woken || (why == WAKE_TIMER && !timer_sooner(c)))
+        return;
+    c->io_woken = 1;
+    wake_thread(c);
+}
+
 struct timespec deadline_after(clockid_t clock, long long ns)
 {
     struct timespec t;
@@ -110,11 +154,14 @@ int core_unlock(chan_core *c)
     reap_generations(c);
     int waiting = c->q_head != NULL;
     if (c->thread_running && !on_event_thread(c)) {
-        /* Any libcares call from another thread may have changed its timers or sockets (a
-         * query on an already open socket changes no watch): the I/O thread asks again. */
-        wake_thread(c);
-        if (!c->empty_at_lock)
-            waiting = 0; /* the I/O thread delivers what was queued before this call */
+        /* Any libcares call from another thread may have moved its timers (a query on an
+         * already open socket changes no watch): the I/O thread is woken if one is now due
+         * before its poll() would return (wake_io), and for what was queued before this call. */
+        wake_io(c, WAKE_TIMER);
+        if (waiting && !c->empty_at_lock) {
+            wake_io(c, WAKE_DELIVER);
+            waiting = 0;
+        }
     }
     pthread_mutex_unlock(&c->lock);
     return waiting;
@@ -220,7 +267,7 @@ void on_sock_state(void *data, ares_socket_t fd, int readable, int writable)
     chan_core *c = data;
     if (c->threaded) {
         watch_update(c, (int)fd, readable, writable);
-        wake_thread(c);
+        wake_io(c, WAKE_WATCH);
         return;
     }
     if (!c->want_sock_events)

@@ -165,6 +165,15 @@ static void *event_loop(void *arg)
             pfds[i].revents = 0;
         }
         int ms = next_timeout_ms(c);
+        /* Events were left to this thread while it was busy (wake_io): a look at the sockets
+         * without waiting, then the queue, as a pending eventfd would do. */
+        int recheck = c->io_recheck;
+        if (recheck)
+            ms = 0;
+        c->io_recheck = 0;
+        c->io_polling = 1;
+        c->io_woken = 0;
+        c->io_deadline_us = ms < 0 ? -1 : monotonic_us() + (long long)ms * 1000;
         pthread_mutex_unlock(&c->lock);
 
         int ready = poll(pfds, (nfds_t)n, ms);
@@ -175,9 +184,11 @@ static void *event_loop(void *arg)
         }
 
         pthread_mutex_lock(&c->lock);
+        c->io_polling = 0;
         if (c->stop)
             break;
-        process_ready(c, pfds, n, ready, &fdev, &capfdev);
+        /* ready 0 after a recheck is no timeout: expired timers wait for the next round */
+        process_ready(c, pfds, n, ready == 0 && recheck ? 1 : ready, &fdev, &capfdev);
         c->reply_status = 0;
         reap_generations(c);
         if (c->q_head != NULL) {
@@ -232,6 +243,9 @@ int start_thread(chan_core *c)
     c->refs++;
     c->thread_running = 1;
     c->thread_alive = 1;
+    c->io_polling = 0; /* a fork's child: the parent's thread may have been polling */
+    c->io_woken = 0;
+    c->io_recheck = 0;
     int rc = pthread_create(&c->thread, NULL, event_loop, &start);
     if (rc == 0) {
         /* Wait until the thread has its Python thread state (or failed to get one) WITH the GIL
