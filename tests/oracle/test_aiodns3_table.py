@@ -619,6 +619,10 @@ def test_delayed_answers(children, loop, mode):
         p4 = data_of(children.report("p4", loop, mode, "delay"))["calls"]
         diffs = [f"{label}: {d}" for label in calls for d in differences(calls[label], p4[label])]
         known = {"getaddrinfo, timeout 2 s"}  # node shapes: see the getaddrinfo cases of "calls"
+        # pycares 4.11 only times out when its loop's timer runs: on a loaded machine that can be
+        # after the late answer came in, and it reports the answer. Its outcome is no reference then.
+        known |= {label for label in ("query A, timeout 0.15 s", "getaddrinfo, timeout 0.15 s")
+                  if p4[label].get("error", {}).get("errno_name") != "ARES_ETIMEOUT"}
         diffs = [d for d in diffs if d.split(":")[0] not in known]
         assert not diffs, "\n".join(diffs)
 
