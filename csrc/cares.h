@@ -26,4 +26,8 @@ int compat_getsock(ares_channel ch, ares_socket_t *socks, int numsocks);
 int compat_get_servers_ports(ares_channel ch, struct ares_addr_port_node **servers);
 int compat_set_servers_ports(ares_channel ch, struct ares_addr_port_node *servers);
 
+/* ares_cancel, made safe on c-ares < 1.20 (see compat.c). Returns an ARES_ status: ARES_ENOMEM
+ * if the sockets had to be reset and could not keep their server list. */
+int compat_cancel(ares_channel ch);
+
 #endif

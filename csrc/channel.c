@@ -506,10 +506,16 @@ static PyObject *Channel_cancel(PyObject *self, PyObject *unused)
     chan_core *c = CORE(self);
     if (check_open(c) < 0)
         return NULL;
+    int rc = ARES_SUCCESS;
     core_lock(c);
-    FOR_EACH_GEN(c, g)
-        ares_cancel(g->ch);
+    FOR_EACH_GEN(c, g) {
+        int grc = compat_cancel(g->ch);
+        if (grc != ARES_SUCCESS)
+            rc = grc;
+    }
     after_call(c, core_unlock(c));
+    if (rc != ARES_SUCCESS)
+        return raise_ares_error(c->st, rc);
     Py_RETURN_NONE;
 }
 

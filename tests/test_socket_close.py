@@ -11,6 +11,7 @@ import os
 import select
 import socket
 import stat
+import time
 from typing import Dict, List, Tuple
 
 import pytest
@@ -146,3 +147,45 @@ def test_event_thread_channel_leaves_no_socket_open(dns_server):
             ch.query("www.example.test", A, cb)
         assert done.wait(10)
     assert set(os.listdir("/proc/self/fd")) - before == set()
+
+
+@pytest.mark.parametrize("threaded", [False, True], ids=["sock_state_cb", "event_thread"])
+def test_cancel_with_a_queued_tcp_send_and_stayopen_sends_no_freed_memory(fault_server, threaded):
+    """cancel() while TCP queries wait to be written, on a channel that keeps its sockets open.
+
+    c-ares < 1.20 frees each cancelled query's buffer but leaves the TCP send queue pointing into
+    it: the next write sent freed memory to the server (heap-use-after-free under ASan; garbage
+    that desynchronised the TCP stream otherwise). Whatever the server gets must be the queries
+    asked, and the channel must go on answering afterwards."""
+    fault_server.add_record("ok.example.test", "A", "127.0.0.7")
+    fault_server.rules = {f"c{i}.example.test": "drop" for i in range(3)}
+    flags = pycares_ng.ARES_FLAG_STAYOPEN | pycares_ng.ARES_FLAG_USEVC
+    loop = None if threaded else EpollLoop()
+    extra = {"event_thread": True} if threaded else {"sock_state_cb": loop}
+    ch = make_channel(fault_server.address, flags=flags, timeout=5.0, **extra)
+    cancelled = Collector()
+    for i in range(3):
+        ch.query(f"c{i}.example.test", A, cancelled.cb)
+    ch.cancel()
+    if loop is not None:
+        assert loop.errors == []
+        # Whatever libcares still wants to write goes now (run() asserts its condition).
+        deadline = time.monotonic() + 0.3
+        loop.run(ch, lambda: time.monotonic() >= deadline)
+    after = Collector()
+    ch.query("ok.example.test", A, after.cb)
+    if loop is not None:
+        loop.run(ch, lambda: len(after) == 1, timeout=5)
+    else:
+        assert ch.wait(5)
+    ch.close()
+    assert [e for _, e in cancelled.calls] == [pycares_ng.errno.ARES_ECANCELLED] * 3
+    result, error = after.one
+    assert error is None, pycares_ng.errno.errorcode.get(error, error)
+    assert [r.host for r in result] == ["127.0.0.7"]
+    assert fault_server.errors == []
+    asked = {f"c{i}.example.test" for i in range(3)} | {"ok.example.test"}
+    assert {q.qname for q in fault_server.queries} <= asked
+    assert all(q.transport == "tcp" for q in fault_server.queries)
+    if loop is not None:
+        assert loop.errors == []
