@@ -149,14 +149,11 @@ asan_lib=$(gcc -print-file-name=libasan.so)
 # runs above: follow gevent's greenlets, which switch C stacks (it aborts inside the hub), and
 # fork a multi-threaded process safely (it has no fork handlers for its allocator, so a child can
 # inherit its lock held). The gevent backend is pure Python over the core checked here, and the
-# fork code paths run in both plain runs. Also left to them for now: the chaos run (test_chaos).
-# Under ASan it showed, about once in 50 runs, a heap-use-after-free inside libcares 1.18
-# (ares_process_fd writing a TCP query buffer that libcares had freed earlier); the cause is
-# still being investigated in issue 10.
+# fork code paths run in both plain runs.
 BUILD_ENV=(PYCARES_NG_SANITIZE=1)
 RUN_ENV=(PYCARES_NG_EXPECT_CARES=1.18 LD_PRELOAD="$asan_lib" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:halt_on_error=1
          UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1)
-PYTEST_EXTRA=(--ignore="$root/tests/test_backend_gevent.py" --ignore="$root/tests/oracle" -k "not fork and not gevent and not test_chaos")
+PYTEST_EXTRA=(--ignore="$root/tests/test_backend_gevent.py" --ignore="$root/tests/oracle" -k "not fork and not gevent")
 save_cfg asan
 
 # find_python X.Y: that interpreter from PATH or pyenv, if the machine has it.

@@ -534,7 +534,8 @@ def test_memory_per_pending_query(event_thread):
     print(f"\nmemory per pending query ({'event thread' if event_thread else 'plain'}, "
           f"c-ares {pycares_ng.ARES_VERSION}): {out['rss_per_query']:.0f} bytes of RSS "
           f"({out['malloc_per_query']:.0f} bytes from malloc)")
-    assert out["rss_per_query"] < 4096, out
+    if not UNDER_ASAN:  # ASan's redzones and quarantine add to every small allocation
+        assert out["rss_per_query"] < 4096, out
     assert out["unanswered_before_close"]
     assert out["once_each"]
     assert out["errs"] == [ECANCELLED]
