@@ -430,8 +430,9 @@ def _cancel_inside_callback(r: Run) -> None:
     def first(result: Any, errno: Any) -> None:
         record(result, errno)
         r.call("cancel-in-callback", ch.cancel)
-    r.call("query1", ch.query, "a.test", r.lib.QUERY_TYPE_A, callback=first)
+    # drop.test first: pending whenever a.test's callback runs (see _wait_in_callback_pending)
     r.call("query2", ch.query, "drop.test", r.lib.QUERY_TYPE_A, callback=r.cb("q2"))
+    r.call("query1", ch.query, "a.test", r.lib.QUERY_TYPE_A, callback=first)
     r.drive(ch)
 
 
@@ -466,8 +467,9 @@ def _close_inside_callback(r: Run) -> None:
     def first(result: Any, errno: Any) -> None:
         record(result, errno)
         r.call("close-in-callback", ch.close)
-    r.call("query1", ch.query, "a.test", r.lib.QUERY_TYPE_A, callback=first)
+    # drop.test first: pending whenever a.test's callback runs (see _wait_in_callback_pending)
     r.call("query2", ch.query, "drop.test", r.lib.QUERY_TYPE_A, callback=r.cb("q2"))
+    r.call("query1", ch.query, "a.test", r.lib.QUERY_TYPE_A, callback=first)
     r.drive(ch)
     r.wait(2.0)
     r.settle(0.3)
@@ -569,8 +571,11 @@ def _wait_in_callback_pending(r: Run) -> None:
         r.call("wait-in-callback", ch.wait, 0.3)
         r.call("wait took", lambda: "<0.2s" if time.monotonic() - t0 < 0.2 else ">=0.2s")
         record(result, errno)
-    r.call("query", ch.query, "a.test", r.lib.QUERY_TYPE_A, callback=cb)
+    # The never-answered query goes first: it is pending whenever the other one's callback runs
+    # (the event thread can answer a.test before the main thread's next call). So in the
+    # cancel/close-inside-callback cases too.
     r.call("query2", ch.query, "drop.test", r.lib.QUERY_TYPE_A, callback=r.cb("q2"))
+    r.call("query", ch.query, "a.test", r.lib.QUERY_TYPE_A, callback=cb)
     r.wait(3.0)
 
 
